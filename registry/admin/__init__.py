@@ -1,0 +1,1 @@
+"""Administration: users and roles, units, wellbeing services counties, the audit log."""

@@ -1,0 +1,268 @@
+"""API endpoints (session or bearer-token authentication; see openapi.py for the contract)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.wrappers import Response
+
+from ..core import queries
+from ..core.models import Region, Unit
+from ..core.pagination import MAX_PAGE
+from ..directory import queries as directory_queries
+from ..directory import search
+from ..directory import services as directory_services
+from ..directory.models import (
+    Contact,
+    Keyword,
+    LiaisonRole,
+    Partner,
+    PartnerCategory,
+    PartnerLevel,
+)
+from ..directory.services import format_phone
+from ..extensions import db
+from ..i18n import today as helsinki_today
+from .openapi import openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def unit_json(unit: Unit) -> dict[str, Any]:
+    """The API representation of a unit."""
+    return {
+        "id": unit.id, "code": unit.code, "kind": unit.kind.value, "parent_id": unit.parent_id,
+        "name": {"fi": unit.name_fi, "sv": unit.name_sv, "en": unit.name_en}, "mailbox": unit.mailbox,
+        "valid_from": unit.valid_from.isoformat() if unit.valid_from else None,
+        "valid_to": unit.valid_to.isoformat() if unit.valid_to else None,
+    }
+
+
+def region_json(region: Region) -> dict[str, Any]:
+    """The API representation of a wellbeing services county."""
+    return {"id": region.id, "code": region.code,
+            "name": {"fi": region.name_fi, "sv": region.name_sv, "en": region.name_en},
+            "sanction_centre_id": region.sanction_centre_id}
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())
+
+
+@bp.get("/me")
+def me() -> Response:
+    user = current_user
+    return jsonify(id=user.id, email=user.email, name=user.name, roles=sorted(user.roles),
+                   home_unit_id=user.home_unit_id, locale=user.locale or "fi")
+
+
+@bp.get("/units")
+def units() -> Response:
+    return jsonify(items=[unit_json(u) for u in queries.units_ordered()])
+
+
+@bp.get("/regions")
+def regions() -> Response:
+    return jsonify(items=[region_json(r) for r in queries.regions_ordered()])
+
+
+# --- search and the partner directory ---------------------------------------------------------------
+
+MAX_PER_PAGE = 100
+
+
+class BadParameter(Exception):
+    """A query parameter the API cannot use; answered with 400 and a message naming it."""
+
+
+@bp.errorhandler(BadParameter)
+def _bad_parameter(error: BadParameter) -> tuple[Response, int]:
+    return jsonify(error=_("Bad request"), message=str(error), status=400), 400
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise BadParameter(_("%(name)s must be a whole number from %(low)d to %(high)d.", name=name, low=low,
+                             high=high))
+    return value
+
+
+def _bool_arg(name: str) -> bool | None:
+    raw = request.args.get(name, "").strip().lower()
+    if raw == "":
+        return None
+    if raw in {"1", "true", "yes"}:
+        return True
+    if raw in {"0", "false", "no"}:
+        return False
+    raise BadParameter(_("%(name)s must be true or false.", name=name))
+
+
+def _choice_arg(name: str, allowed: Iterable[str]) -> str:
+    raw = request.args.get(name, "").strip()
+    if raw and raw not in allowed:
+        raise BadParameter(_("%(name)s must be one of: %(values)s.", name=name, values=", ".join(allowed)))
+    return raw
+
+
+def _paged(stmt: Any, serialise: Any) -> Response:
+    page = _int_arg("page", 1, 1, MAX_PAGE)
+    per_page = _int_arg("per_page", 20, 1, MAX_PER_PAGE)
+    result = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+    return jsonify(items=[serialise(obj) for obj in result.items], page=page, per_page=per_page,
+                   total=result.total, pages=result.pages)
+
+
+def _names(obj: Any) -> dict[str, str | None]:
+    return {"fi": obj.name_fi, "sv": obj.name_sv, "en": obj.name_en}
+
+
+def _phone(e164: str | None) -> dict[str, str] | None:
+    return {"e164": e164, "display": format_phone(e164)} if e164 else None
+
+
+def _organisation(contact: Contact) -> dict[str, Any] | None:
+    if contact.partner is not None:
+        return {"type": "partner", "id": contact.partner.id, "name": _names(contact.partner)}
+    if contact.unit is not None:
+        return {"type": "unit", "id": contact.unit.id, "code": contact.unit.code, "name": _names(contact.unit)}
+    return None
+
+
+def partner_json(partner: Partner) -> dict[str, Any]:
+    """The API representation of a partner (list form)."""
+    return {
+        "id": partner.id, "name": _names(partner), "business_id": partner.business_id,
+        "category": partner.category.value, "legal_form": partner.legal_form, "level": partner.level.value,
+        "website": partner.website, "active": partner.active, "merged_into_id": partner.merged_into_id,
+        "regions": [r.code for r in partner.regions], "themes": [t.code for t in partner.themes],
+        "url": search.result_url("partner", partner.id),
+    }
+
+
+def contact_json(contact: Contact) -> dict[str, Any]:
+    """The API representation of a contact person or mailbox."""
+    return {
+        "id": contact.id, "kind": contact.kind.value, "name": contact.name, "title": contact.title,
+        "email": contact.email, "phone": _phone(contact.phone), "mobile": _phone(contact.mobile),
+        "public": contact.public, "active": contact.active, "partner_id": contact.partner_id,
+        "unit_id": contact.unit_id, "organisation": _organisation(contact),
+        "keywords": [k.name for k in contact.keywords],
+        "last_confirmed_at": contact.last_confirmed_at.isoformat() if contact.last_confirmed_at else None,
+        "url": search.result_url("contact", contact.id),
+    }
+
+
+def public_contact_json(contact: Contact) -> dict[str, Any]:
+    """What the public directory shows of a contact: no notes, no mobile numbers, no internal flags."""
+    return {"id": contact.id, "kind": contact.kind.value, "name": contact.name, "title": contact.title,
+            "email": contact.email, "phone": _phone(contact.phone), "organisation": _organisation(contact),
+            "keywords": [k.name for k in contact.keywords]}
+
+
+def liaison_json(role: LiaisonRole) -> dict[str, Any]:
+    """The API representation of a liaison role."""
+    return {"id": role.id, "subject": role.subject.value, "side": role.side.value, "contact_id": role.contact_id,
+            "contact_name": role.contact.name, "partner_id": role.partner_id,
+            "theme": role.theme.code if role.theme else None, "project": role.project,
+            "valid_from": role.valid_from.isoformat() if role.valid_from else None,
+            "valid_to": role.valid_to.isoformat() if role.valid_to else None}
+
+
+@bp.get("/search", endpoint="search")
+def search_api() -> Response:
+    q = request.args.get("q", "")
+    limit = _int_arg("limit", 20, 1, 100)
+    kind = _choice_arg("kind", search.KINDS)
+    total, results = search.search(q, kinds=[kind] if kind else None, limit=limit)
+    return jsonify(query=q[:search.MAX_QUERY], total=total, total_capped=total >= search.WINDOW,
+                   results=[{"type": r.type, "id": r.id, "title": r.title, "subtitle": r.subtitle, "url": r.url}
+                            for r in results])
+
+
+_CONTACT_LOADS = (selectinload(Contact.keywords), joinedload(Contact.partner), joinedload(Contact.unit))
+
+
+@bp.get("/partners")
+def partners() -> Response:
+    filters = directory_queries.PartnerFilters(
+        category=_choice_arg("category", [c.value for c in PartnerCategory]),
+        level=_choice_arg("level", [v.value for v in PartnerLevel]),
+        region=request.args.get("region", "").strip(), theme=request.args.get("theme", "").strip(),
+        active=_bool_arg("active"))
+    return _paged(directory_queries.partners_query(filters), partner_json)
+
+
+@bp.get("/partners/<int:partner_id>")
+def partner(partner_id: int) -> Response:
+    item = queries.get_or_404(Partner, partner_id)
+    today = helsinki_today()
+    current, _past = directory_services.partner_liaisons(item, today)
+    contacts = db.session.scalars(select(Contact).options(*_CONTACT_LOADS).where(Contact.partner_id == item.id)
+                                  .order_by(Contact.name, Contact.id)).all()
+    return jsonify({
+        **partner_json(item), "notes": item.notes,
+        "suitability": {"checked_on": item.suitability_checked_on.isoformat() if item.suitability_checked_on
+                        else None, "checked_by": item.suitability_checked_by,
+                        "outcome": item.suitability_outcome.value if item.suitability_outcome else None,
+                        "notes": item.suitability_notes},
+        "contacts": [contact_json(c) for c in contacts],
+        "liaisons": [liaison_json(r) for r in current],
+        "rise_contacts": [contact_json(c) for c in directory_services.routed_contacts(item, today)],
+    })
+
+
+@bp.get("/contacts")
+def contacts() -> Response:
+    stmt = select(Contact).options(*_CONTACT_LOADS).order_by(Contact.name, Contact.id)
+    partner_id = _int_arg("partner_id", 0, 1, queries.MAX_ID)
+    if partner_id:
+        stmt = stmt.where(Contact.partner_id == partner_id)
+    unit = request.args.get("unit", "").strip()
+    if unit:
+        stmt = stmt.where(Contact.unit.has(Unit.code == unit))
+    keyword = " ".join(request.args.get("keyword", "").split()).lower()
+    if keyword:
+        stmt = stmt.where(Contact.keywords.any(Keyword.name == keyword))
+    active = _bool_arg("active")
+    if active is not None:
+        stmt = stmt.where(Contact.active.is_(active))
+    return _paged(stmt, contact_json)
+
+
+@bp.get("/public/contacts")
+def public_contacts() -> Response:
+    page = _int_arg("page", 1, 1, MAX_PAGE)
+    per_page = _int_arg("per_page", 20, 1, MAX_PER_PAGE)
+    q = request.args.get("q", "")
+    if q.strip():
+        total, found = search.search(q, kinds=["contact"], public_only=True, limit=per_page,
+                                     offset=(page - 1) * per_page)
+        ids = [r.id for r in found]
+        by_id = {c.id: c for c in db.session.scalars(select(Contact).options(*_CONTACT_LOADS)
+                                                     .where(Contact.id.in_(ids), Contact.public.is_(True),
+                                                            Contact.active.is_(True)))}
+        items = [by_id[i] for i in ids if i in by_id]
+    else:
+        stmt = select(Contact).options(*_CONTACT_LOADS).where(
+            Contact.public.is_(True), Contact.active.is_(True),
+            or_(Contact.partner_id.is_(None), Contact.partner.has(Partner.active.is_(True)))) \
+            .order_by(Contact.name, Contact.id)
+        result = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+        total, items = result.total or 0, list(result.items)
+    return jsonify(items=[public_contact_json(c) for c in items], page=page, per_page=per_page, total=total,
+                   pages=max(1, -(-total // per_page)))

@@ -1,0 +1,1 @@
+"""Sign-in, server-side sessions, second factor and API tokens."""

@@ -1,0 +1,159 @@
+"""The access table: which roles may use each endpoint. Enforced for every request in one place.
+
+Object scope (a director's own unit and its sub-units) is checked by `services.in_scope` in the
+services that load objects; this table decides who may reach an endpoint at all.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, abort, jsonify, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..auth.services import mfa_required
+
+PUBLIC = "public"  # anyone, signed in or not
+SIGNED_IN = "signed_in"  # any signed-in user, whatever their roles
+ADMIN = frozenset({"admin"})
+
+ACCESS: dict[str, str | frozenset[str]] = {
+    "static": PUBLIC,
+    "main.healthz": PUBLIC,
+    "main.set_language": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.verify": PUBLIC,  # second step of sign-in: the user is not signed in yet
+    "api.openapi": PUBLIC,
+    "main.dashboard": SIGNED_IN,
+    "auth.logout": SIGNED_IN,
+    "auth.profile": SIGNED_IN,
+    "auth.change_password": SIGNED_IN,
+    "auth.totp_setup": SIGNED_IN,
+    "auth.totp_disable": SIGNED_IN,
+    "auth.recovery_codes": SIGNED_IN,
+    "auth.token_create": SIGNED_IN,
+    "auth.token_revoke": SIGNED_IN,
+    "auth.end_other_sessions": SIGNED_IN,
+    "api.me": SIGNED_IN,
+    "api.units": SIGNED_IN,
+    "api.regions": SIGNED_IN,
+    "admin.users": ADMIN,
+    "admin.user_new": ADMIN,
+    "admin.user_edit": ADMIN,
+    "admin.user_set_active": ADMIN,
+    "admin.user_reset_password": ADMIN,
+    "admin.user_end_sessions": ADMIN,
+    "admin.units": ADMIN,
+    "admin.unit_new": ADMIN,
+    "admin.unit_edit": ADMIN,
+    "admin.regions": ADMIN,
+    "admin.region_edit": ADMIN,
+    "admin.audit": ADMIN,
+    # --- directory: partners, contacts, liaison roles, keywords (directory/views.py) ---
+    # Everyone reads; directors and admins change (a director: Rise-unit contacts only in scope, checked in the
+    # view with services.may_change_contact); merging partners is for admins (DESIGN §5).
+    "directory.partners": SIGNED_IN,
+    "directory.partner": SIGNED_IN,
+    "directory.partner_new": frozenset({"director", "admin"}),
+    "directory.partner_edit": frozenset({"director", "admin"}),
+    "directory.partner_set_active": frozenset({"director", "admin"}),
+    "directory.partner_liaison_add": frozenset({"director", "admin"}),
+    "directory.partner_merge": ADMIN,
+    "directory.contacts": SIGNED_IN,
+    "directory.contact": SIGNED_IN,
+    "directory.contact_new": frozenset({"director", "admin"}),
+    "directory.contact_edit": frozenset({"director", "admin"}),
+    "directory.contact_set_active": frozenset({"director", "admin"}),
+    "directory.role_add": frozenset({"director", "admin"}),
+    "directory.role_end": frozenset({"director", "admin"}),
+    "directory.keywords": SIGNED_IN,
+    "directory.keyword": SIGNED_IN,
+    # --- search and the directory API (directory/search_views.py, api/views.py) ---
+    "search.results": SIGNED_IN,  # every role sees partners and contacts (DESIGN §5)
+    "search.suggest": SIGNED_IN,
+    "api.search": SIGNED_IN,
+    "api.partners": SIGNED_IN,
+    "api.partner": SIGNED_IN,
+    "api.contacts": SIGNED_IN,
+    "api.public_contacts": PUBLIC,  # the public directory: only contacts flagged public
+    # --- import and export (directory/transfer_views.py) ---
+    "transfer.index": SIGNED_IN,  # everyone sees the export links; the import part only directors and admins
+    "transfer.import_upload": frozenset({"director", "admin"}),
+    "transfer.import_mapping": frozenset({"director", "admin"}),  # only the uploader's own file (404 otherwise)
+    "transfer.import_preview": frozenset({"director", "admin"}),
+    "transfer.import_commit": frozenset({"director", "admin"}),
+    "transfer.import_cancel": frozenset({"director", "admin"}),
+    "transfer.partners_csv": SIGNED_IN,
+    "transfer.partners_xlsx": SIGNED_IN,
+    "transfer.contacts_csv": SIGNED_IN,
+    "transfer.contacts_xlsx": SIGNED_IN,
+    "transfer.contact_vcard": SIGNED_IN,
+    "transfer.centre_pdf": SIGNED_IN,
+    # --- keeping data current, mail outbox, jobs (directory/currency_views.py, admin) ---
+    "currency.stale": frozenset({"director", "admin"}),
+    "currency.send_confirmations": frozenset({"director", "admin"}),
+    "currency.job": SIGNED_IN,  # the job's owner or an admin: checked in the view (others get 404)
+    "currency.job_json": SIGNED_IN,
+    "currency.confirm": PUBLIC,  # the contact's own single-use link; rate-limited
+    "outbox.index": ADMIN,
+    "outbox.message": ADMIN,
+}
+
+# Where a signed-in user who still owes a password change or a second-factor enrolment may go.
+SETUP_ENDPOINTS = frozenset({"static", "main.healthz", "main.set_language", "auth.logout", "auth.profile",
+                             "auth.change_password", "auth.totp_setup", "auth.recovery_codes"})
+
+
+def allowed(endpoint: str, user: object) -> bool:
+    """Whether the user (possibly anonymous) may use the endpoint according to the table."""
+    rule = ACCESS.get(endpoint)
+    if rule is None:
+        return False
+    if rule == PUBLIC:
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return rule == SIGNED_IN or user.has_role(*rule)  # type: ignore[attr-defined]
+
+
+def is_api_request() -> bool:
+    """Requests under /api/ get JSON errors instead of pages."""
+    return request.path.startswith("/api/")
+
+
+def _enforce() -> Response | None:
+    endpoint = request.endpoint
+    if endpoint is None:  # 404 / 405: let routing raise its own error
+        return None
+    rule = ACCESS.get(endpoint)
+    if rule is None:
+        abort(403)
+    if rule == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        if is_api_request():
+            response = jsonify(error="unauthorized", message="Sign in or send a bearer token.")
+            response.status_code = 401
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if endpoint not in SETUP_ENDPOINTS and not is_api_request():
+        if current_user.must_change_password:
+            return redirect(url_for("auth.profile", _anchor="password"))
+        if mfa_required(current_user) and current_user.totp_enabled_at is None:
+            return redirect(url_for("auth.totp_setup"))
+    if not allowed(endpoint, current_user):
+        abort(403)
+    return None
+
+
+def check_table_covers(app: Flask) -> None:
+    """Refuse to start when an endpoint is missing from the access table."""
+    missing = sorted({r.endpoint for r in app.url_map.iter_rules()} - set(ACCESS))
+    if missing:
+        raise RuntimeError(f"endpoints missing from the access table: {', '.join(missing)}")
+
+
+def register_access(app: Flask) -> None:
+    """Install the per-request access check and the `can()` helper for templates."""
+    app.before_request(_enforce)
+    app.jinja_env.globals["can"] = lambda endpoint: allowed(endpoint, current_user)

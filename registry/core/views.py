@@ -1,0 +1,65 @@
+"""Dashboard, language switch and health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, request, session
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..auth.views import safe_next
+from ..config import LANGUAGES
+from ..directory.currency import own_centre_stale
+from ..extensions import db
+from . import queries
+from .models import utcnow
+
+bp = Blueprint("main", __name__)
+
+# What each role is for, shown on the dashboard (later capabilities add their own panels).
+ROLE_DESCRIPTIONS = {
+    "staff": _l("Find partners, contact persons, agreements, networks and meetings."),
+    "director": _l("Keep the agreements, networks, meetings and liaisons of your unit and its sub-units current, "
+                   "and record unit-director decisions."),
+    "working_group": _l("Process project-partnership applications: reviews, statements and portfolio follow-up."),
+    "coordinator": _l("Record experts by experience and outside workers, their security clearances and "
+                      "eligibility assessments."),
+    "admin": _l("Manage users and roles, organisational units and wellbeing services counties, and read the "
+                "audit log."),
+}
+ROLE_NAMES = {
+    "staff": _l("Staff"),
+    "director": _l("Director"),
+    "working_group": _l("Project-partnership working group"),
+    "coordinator": _l("Coordinator"),
+    "admin": _l("Administrator"),
+}
+
+
+@bp.app_context_processor
+def _role_names() -> dict[str, object]:
+    return {"ROLE_NAMES": ROLE_NAMES}
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    return jsonify(status="ok")
+
+
+@bp.get("/")
+def dashboard() -> ResponseReturnValue:
+    user = current_user._get_current_object()
+    return render_template("core/dashboard.html", user=user, descriptions=ROLE_DESCRIPTIONS,
+                           admin_summary=queries.admin_summary() if user.has_role("admin") else None,
+                           stale=own_centre_stale(user, utcnow()))
+
+
+@bp.post("/language")
+def set_language() -> ResponseReturnValue:
+    lang = request.form.get("lang", "")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.locale = lang
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")))

@@ -1,0 +1,1 @@
+"""Partner directory: partner organisations, contact persons and mailboxes, liaison roles, search."""

@@ -1,0 +1,138 @@
+"""Every route against the access table, for every role and for anonymous users; and CSRF on every
+state-changing route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from registry.config import ROLES
+from registry.core.access import ACCESS, PUBLIC, SIGNED_IN
+from registry.core.models import ApiToken, Region, Unit
+from registry.directory.models import Contact, Partner, PartnerCategory, PartnerLevel
+from registry.extensions import db
+from tests.conftest import csrf_token, login
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# Endpoints that end the session they are called with: the matrix signs in again after them.
+SESSION_ENDING = {"auth.logout", "auth.change_password"}
+
+
+def _samples(app: Flask, make_user: Any) -> dict[str, Any]:
+    target = make_user("staff", email="target@rise.example")
+    with app.app_context():
+        token = ApiToken(user_id=target.id, name="t", prefix="rr_x", token_hash="0" * 64)
+        db.session.add(token)
+        partner = Partner(name_fi="Matriisiyhdistys ry", category=PartnerCategory.ASSOCIATION,
+                          level=PartnerLevel.LOCAL)  # search and the directory API
+        db.session.add(partner)
+        contact = Contact(name="Matriisi Maija", partner=partner)  # vCard export
+        db.session.add(contact)
+        from registry.directory.models import Keyword, LiaisonRole, LiaisonSide, LiaisonSubject
+
+        keyword = Keyword(name="matriisi")  # directory pages: keyword index, liaison roles
+        contact.keywords = [keyword]
+        role = LiaisonRole(contact=contact, subject=LiaisonSubject.PARTNER, side=LiaisonSide.PARTNER,
+                           partner=partner)
+        db.session.add(role)
+        db.session.commit()
+        return {"user_id": target.id, "unit_id": db.session.scalars(db.select(Unit.id)).first(),
+                "region_id": db.session.scalars(db.select(Region.id)).first(), "token_id": token.id,
+                "filename": "css/app.css",
+                "job_id": 1, "message_id": 1, "token": "no-such-token",  # jobs, outbox, confirmation links
+                "partner_id": partner.id,
+                "contact_id": contact.id, "upload_id": "0" * 32,  # import and export (an unknown upload: 404)
+                "role_id": role.id, "keyword_id": keyword.id}
+
+
+def _routes(app: Flask, samples: dict[str, Any]) -> list[tuple[str, str, str]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        missing = set(rule.arguments) - set(samples)
+        assert not missing, f"no sample value for {missing} of {rule.endpoint}: add one to _samples"
+        with app.test_request_context():
+            url = app.url_for(rule.endpoint, **{a: samples[a] for a in rule.arguments})
+        method = "GET" if "GET" in (rule.methods or ()) else sorted((rule.methods or set()) & UNSAFE)[0]
+        routes.append((rule.endpoint, method, url))
+    return routes
+
+
+def _expected(endpoint: str, roles: tuple[str, ...] | None) -> str:
+    rule = ACCESS[endpoint]
+    if rule == PUBLIC:
+        return "allowed"
+    if roles is None:
+        return "sign_in"
+    if rule == SIGNED_IN or set(roles) & set(rule):
+        return "allowed"
+    return "forbidden"
+
+
+def _outcome(response: Any) -> str:
+    if response.status_code == 403:
+        return "forbidden"
+    if response.status_code == 401 or (response.status_code == 302
+                                       and "/login" in response.headers.get("Location", "")
+                                       and "next=" in response.headers.get("Location", "")):
+        return "sign_in"
+    return "allowed"
+
+
+def test_every_endpoint_is_in_the_access_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - set(ACCESS) == set()
+    assert set(ACCESS) - endpoints == set(), "the table names endpoints that no longer exist"
+
+
+@pytest.mark.parametrize("roles", [None] + [(r,) for r in ROLES], ids=lambda r: r[0] if r else "anonymous")
+def test_role_matrix(app, make_user, reference, roles):
+    samples = _samples(app, make_user)
+    client = app.test_client()
+    user = make_user(*roles) if roles else None
+    if user:
+        assert login(client, user).status_code == 302
+    failures = []
+    for endpoint, method, url in _routes(app, samples):
+        data = {"csrf_token": csrf_token(client)} if method != "GET" else None
+        response = client.open(url, method=method, data=data)
+        response.close()
+        expected, got = _expected(endpoint, roles), _outcome(response)
+        if expected != got:
+            failures.append(f"{method} {url} ({endpoint}): expected {expected}, got {got} "
+                            f"[{response.status_code}]")
+        assert response.status_code < 500, f"{method} {url} gave {response.status_code}"
+        if user and endpoint in SESSION_ENDING | {"admin.user_reset_password", "admin.user_set_active"}:
+            client = app.test_client()
+            login(client, user)
+    assert not failures, "\n".join(failures)
+
+
+def test_every_state_changing_route_requires_a_csrf_token(app, make_user, reference):
+    samples = _samples(app, make_user)
+    everything = make_user(*ROLES)
+    signed_in = app.test_client()
+    login(signed_in, everything)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        with app.test_request_context():
+            url = app.url_for(rule.endpoint, **{a: samples[a] for a in rule.arguments})
+        for method in sorted((rule.methods or set()) & UNSAFE):
+            for client in (signed_in, app.test_client()):
+                response = client.open(url, method=method, data={"field": "value"})
+                response.close()
+                assert response.status_code == 400, f"{method} {url} accepted a request without a CSRF token"
+                checked += 1
+    assert checked >= 20
+
+
+def test_json_request_with_session_needs_csrf_header_but_bearer_does_not(app, make_user):
+    user = make_user("staff")
+    client = app.test_client()
+    login(client, user)
+    assert client.post("/language", json={"lang": "sv"}).status_code == 400
+    ok = client.post("/language", data={"lang": "sv"}, headers={"X-CSRFToken": csrf_token(client)})
+    assert ok.status_code == 302
+    bearer = app.test_client().post("/api/v1/me", headers={"Authorization": "Bearer nope"})
+    assert bearer.status_code != 400  # exempt from CSRF; then refused for the bad token / method
