@@ -37,6 +37,7 @@ def register_extensions(app: Flask) -> None:
     """Database, migrations, sign-in, CSRF, languages, rate limits, headers, access and audit."""
     from datetime import timedelta
 
+    from .access import models as _access_models  # noqa: F401  (tables for migrations)
     from .auth.services import load_user_from_request
     from .core.access import register_access
     from .core.audit import register_audit
@@ -63,6 +64,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per domain."""
+    from .access.views import bp as access_bp
     from .admin.outbox_views import bp as outbox_bp
     from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
@@ -73,7 +75,8 @@ def register_blueprints(app: Flask) -> None:
     from .directory.transfer_views import bp as transfer_bp
     from .directory.views import bp as directory_bp
 
-    for bp in (main_bp, auth_bp, admin_bp, api_bp, directory_bp, search_bp, transfer_bp, currency_bp, outbox_bp):
+    for bp in (main_bp, auth_bp, admin_bp, api_bp, directory_bp, search_bp, transfer_bp, currency_bp, outbox_bp,
+               access_bp):
         app.register_blueprint(bp)
 
 

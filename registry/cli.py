@@ -34,12 +34,18 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(tokens)
     app.cli.add_command(mail_cli)
+    from .core.daily import jobs_cli
+
+    app.cli.add_command(jobs_cli)
     from .directory.search import search_cli
 
     app.cli.add_command(search_cli)
     from .directory.commands import export_cli
 
     app.cli.add_command(export_cli)
+    from .access.commands import eligibility_cli
+
+    app.cli.add_command(eligibility_cli)
 
 
 @click.command("init-db")
@@ -73,6 +79,11 @@ def seed(demo: bool, scale: int) -> None:
             logins = load_demo(summary)
             db.session.commit()
             click.echo("Demo directory: " + ", ".join(f"{k} added {v}" for k, v in summary.items()))
+            from .access.demo import load_access_demo
+
+            people = load_access_demo()
+            db.session.commit()
+            click.echo("Demo people with access to units: " + ", ".join(f"{k} added {v}" for k, v in people.items()))
             if scale:
                 shown = [0]
 

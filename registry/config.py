@@ -39,6 +39,10 @@ DEFAULTS: dict[str, Any] = {
     "CONFIRMATION_DAYS": 14,  # how long a contact's confirmation link stays valid
     "CONFIRM_LIMIT_PER_ADDRESS": "30 per hour",
     "JOBS_SYNCHRONOUS": False,  # tests: background jobs and mail delivery run inline
+    # Days before a security clearance's valid_until on which the coordinators are reminded (policy §8.2, §10.3).
+    "CLEARANCE_REMINDER_DAYS": [60, 14],
+    "DOCUMENT_MAX_BYTES": 10 * 1024 * 1024,  # uploaded PDFs (signed undertakings, training evidence …)
+    "DOCUMENT_FOLDER": "",  # where uploaded documents are kept; default: <instance folder>/documents
 }
 
 # Environment variables read as REGISTRY_<NAME>; the value is parsed by the type of the default.
@@ -56,6 +60,9 @@ _ENV_KEYS = {
     "SMTP_STARTTLS": "SMTP_STARTTLS",
     "MAIL_FROM": "MAIL_FROM",
     "CONFIRMATION_DAYS": "CONFIRMATION_DAYS",
+    "DOCUMENT_FOLDER": "DOCUMENT_FOLDER",
+    "DOCUMENT_MAX_BYTES": "DOCUMENT_MAX_BYTES",
+    "CLEARANCE_REMINDER_DAYS": "CLEARANCE_REMINDER_DAYS",
 }
 
 
@@ -65,6 +72,8 @@ def _parse(value: str, default: Any) -> Any:
         return value.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(default, int):
         return int(value)
+    if isinstance(default, list):  # e.g. reminder offsets "60,14"
+        return [int(part) for part in value.split(",") if part.strip()]
     return value
 
 

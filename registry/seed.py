@@ -53,7 +53,11 @@ def load_reference() -> dict[str, int]:
                                  name_en=row["name_en"]))
             added_themes += 1
     db.session.flush()
-    return {"units added": added_units, "regions added": added_regions, "themes added": added_themes}
+    from .access.protection import load_parameter_sets
+
+    added_parameters = load_parameter_sets()
+    return {"units added": added_units, "regions added": added_regions, "themes added": added_themes,
+            "policy parameter versions added": added_parameters}
 
 
 def load_demo(summary: dict[str, int] | None = None) -> list[dict[str, Any]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..access import rules
+
 NAME = {"type": "object", "properties": {k: {"type": "string"} for k in ("fi", "sv", "en")}}
 UNIT = {
     "type": "object",
@@ -82,6 +84,67 @@ PARTNER_DETAIL = {"allOf": [{"$ref": "#/components/schemas/Partner"}, {"type": "
                                      "for a third-sector partner without one."}}}]}
 
 
+def _date(description: str, nullable: bool = False) -> dict[str, Any]:
+    return {"type": ["string", "null"] if nullable else "string", "format": "date", "description": description}
+
+
+def _codes(values: tuple[str, ...] | list[str], description: str) -> dict[str, Any]:
+    return {"type": "string", "enum": list(values), "description": description}
+
+
+_SENTENCE = {"type": "object", "additionalProperties": False,
+             "required": ["offence_date", "sanction", "serious_breach"],
+             "description": "The facts of one sentence; nullable fields may be left out.", "properties": {
+                 "offence_date": _date("When the offence was committed."),
+                 "sanction": _codes(rules.SANCTIONS, "unconditional_prison and fine_conversion_prison are "
+                                                     "custodial; community_service, monitoring_sentence and "
+                                                     "juvenile_punishment are community sanctions."),
+                 "enforcement_start": _date("When enforcement started (orders the sentences).", True),
+                 "left_prison": _date("Custodial: the day the person left prison, also into supervised "
+                                      "probationary freedom or parole.", True),
+                 "supervision_end": _date("Custodial: end of supervised probationary freedom or parole "
+                                          "supervision.", True),
+                 "serious_breach": {"type": "boolean", "description": "An intentional or gross breach during "
+                                                                      "that supervision."},
+                 "completed": _date("Community sanctions: the completion date.", True)}}
+ELIGIBILITY_INPUT = {
+    "type": "object", "additionalProperties": False,
+    "required": ["as_of", "role", "setting", "close_pair", "sentences", "open_criminal_case", "concern_reported",
+                 "training_verified", "confidentiality_undertaking", "inducted"],
+    "properties": {
+        "as_of": _date("The assessment date."),
+        "role": _codes(rules.ROLES, "The person's role."),
+        "setting": _codes(rules.SETTINGS, "Where and how the person works."),
+        "close_pair": _codes(rules.CLOSE_PAIRS, "Close pair work (two-year period for experts by experience)."),
+        "sentences": {"type": "array", "maxItems": 200, "items": _SENTENCE},
+        "open_criminal_case": {"type": "boolean"}, "concern_reported": {"type": "boolean"},
+        "security_clearance": {"type": ["object", "null"], "additionalProperties": False,
+                               "required": ["completed", "result"], "properties": {
+                                   "completed": _date("When the clearance was completed."),
+                                   "valid_until": _date("Last day of validity (null: no end).", True),
+                                   "result": _codes(rules.CLEARANCE_RESULTS, "The clearance's result.")}},
+        "training_verified": {"type": "boolean"}, "confidentiality_undertaking": {"type": "boolean"},
+        "inducted": {"type": "boolean"}}}
+ELIGIBILITY_RESULT = {
+    "type": "object", "properties": {
+        "decision": _codes(rules.DECISIONS, "The engine's result; the unit director decides in the end."),
+        "waiting_rule_applies": {"type": "boolean"},
+        "waiting_period_years": {"type": ["integer", "null"], "description": "3 or 2 (policy parameters); "
+                                                                             "null when the rule does not apply."},
+        "period_start": _date("Start of the crime-free period (the anchor); null when the rule does not apply "
+                              "or a sentence is still being served.", True),
+        "eligible_from": _date("period_start plus the waiting period in calendar years.", True),
+        "supervision_required": {"type": "boolean"},
+        "requirements": {"type": "array", "items": {"type": "object", "properties": {
+            "code": _codes(rules.REQUIREMENTS, "A minimum condition for this role and setting."),
+            "met": {"type": "boolean"}}}},
+        "reasons": {"type": "array", "items": _codes(rules.REASONS, "Why: one code per finding.")}}}
+INPUT_ERROR = {"type": "object", "properties": {
+    "error": {"type": "string", "enum": ["bad_request"]}, "message": {"type": "string"},
+    "field": {"type": ["string", "null"], "description": "Path of the invalid field, e.g. sentences[0].left_prison."},
+    "status": {"type": "integer"}}}
+
+
 def _param(name: str, description: str, schema: dict[str, Any], where: str = "query",
            required: bool = False) -> dict[str, Any]:
     return {"name": name, "in": where, "description": description, "required": required, "schema": schema}
@@ -142,7 +205,8 @@ def openapi_document() -> dict[str, Any]:
             "schemas": {"Unit": UNIT, "Region": REGION, "Error": ERROR, "Phone": PHONE,
                         "Organisation": ORGANISATION, "SearchResult": SEARCH_RESULT, "Partner": PARTNER,
                         "PartnerDetail": PARTNER_DETAIL, "Contact": CONTACT, "PublicContact": PUBLIC_CONTACT,
-                        "Liaison": LIAISON},
+                        "Liaison": LIAISON, "EligibilityInput": ELIGIBILITY_INPUT,
+                        "EligibilityResult": ELIGIBILITY_RESULT, "InputError": INPUT_ERROR},
         },
         "paths": {
             "/me": _get("The signed-in user", {"type": "object", "properties": {
@@ -189,5 +253,19 @@ def openapi_document() -> dict[str, Any]:
                 _page_of("#/components/schemas/PublicContact")), [
                 *PAGING,
                 _param("q", "Search words, as in /search.", {"type": "string"})], public=True),
+            "/eligibility/assess": {"post": {
+                "summary": "Run the crime-free waiting-period rule (policy §10.3, §16) on the given facts; "
+                           "nothing is stored. Coordinators only. Same JSON as `registry eligibility check`.",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/EligibilityInput"}}}},
+                "responses": {
+                    "200": {"description": "The assessment", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/EligibilityResult"}}}},
+                    "400": {"description": "Invalid input; `field` names the field", "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/InputError"}}}},
+                    "401": {"description": "Not signed in", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "403": {"description": "Not a coordinator", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Error"}}}}}}},
         },
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,6 +13,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
+from ..access import rules as eligibility
+from ..access.params import current_parameters
 from ..core import queries
 from ..core.models import Region, Unit
 from ..core.pagination import MAX_PAGE
@@ -266,3 +269,26 @@ def public_contacts() -> Response:
         total, items = result.total or 0, list(result.items)
     return jsonify(items=[public_contact_json(c) for c in items], page=page, per_page=per_page, total=total,
                    pages=max(1, -(-total // per_page)))
+
+
+# --- the eligibility engine (access/rules.py) -------------------------------------------------------
+
+
+def _input_error(message: str, field: str | None) -> tuple[Response, int]:
+    return jsonify(error="bad_request", message=message, field=field, status=400), 400
+
+
+@bp.post("/eligibility/assess", endpoint="eligibility_assess")
+def eligibility_assess() -> Response | tuple[Response, int]:
+    """The same JSON in and out as `registry eligibility check`; nothing is stored."""
+    if not request.is_json:
+        return _input_error(_("Send the engine input as a JSON body (Content-Type: application/json)."), None)
+    try:
+        data = json.loads(request.get_data())
+    except (ValueError, RecursionError):
+        return _input_error(_("The request body is not valid JSON."), None)
+    try:
+        facts = eligibility.parse(data)
+    except eligibility.InputError as error:
+        return _input_error(error.message, error.field)
+    return jsonify(eligibility.assess(facts, current_parameters(facts.as_of)).to_json())

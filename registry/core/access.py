@@ -15,6 +15,8 @@ from ..auth.services import mfa_required
 PUBLIC = "public"  # anyone, signed in or not
 SIGNED_IN = "signed_in"  # any signed-in user, whatever their roles
 ADMIN = frozenset({"admin"})
+COORDINATOR = frozenset({"coordinator"})
+COORDINATOR_OR_DIRECTOR = frozenset({"coordinator", "director"})
 
 ACCESS: dict[str, str | frozenset[str]] = {
     "static": PUBLIC,
@@ -96,6 +98,39 @@ ACCESS: dict[str, str | frozenset[str]] = {
     "currency.confirm": PUBLIC,  # the contact's own single-use link; rate-limited
     "outbox.index": ADMIN,
     "outbox.message": ADMIN,
+    # --- people with access to units: criminal-offence data (GDPR art. 10), access/*views.py ---
+    # Only coordinators (all people) and directors of the units concerned (a person with an assignment in the
+    # director's scope; others get 404 from access.protection.may_see) — never admins or other roles.
+    "access.people": COORDINATOR_OR_DIRECTOR,
+    "access.person": COORDINATOR_OR_DIRECTOR,
+    "access.person_new": COORDINATOR,
+    "access.person_edit": COORDINATOR,
+    "access.training_new": COORDINATOR,
+    "access.training_edit": COORDINATOR,
+    "access.clearance_new": COORDINATOR,
+    "access.clearance_edit": COORDINATOR,
+    "access.sentence_new": COORDINATOR,
+    "access.sentence_edit": COORDINATOR,
+    "access.sentence_delete": COORDINATOR,
+    "access.induction_new": COORDINATOR_OR_DIRECTOR,  # a unit inducts its own outside workers (policy §16)
+    "access.document": COORDINATOR_OR_DIRECTOR,
+    "access.org_clearances": COORDINATOR,
+    "access.org_clearance_new": COORDINATOR,
+    "access.org_clearance_edit": COORDINATOR,
+    "access.assignment_new": COORDINATOR,
+    "access.assignment": COORDINATOR_OR_DIRECTOR,
+    "access.assignment_edit": COORDINATOR,
+    "access.assess": COORDINATOR_OR_DIRECTOR,
+    "access.assessment": COORDINATOR_OR_DIRECTOR,
+    "access.decision_new": frozenset({"director"}),  # the unit director decides (policy §10.3); scope checked
+    "access.concern_new": COORDINATOR_OR_DIRECTOR,
+    "access.person_export_json": COORDINATOR,  # data-subject access requests
+    "access.person_export_pdf": COORDINATOR,
+    "access.retention": COORDINATOR,
+    "access.retention_erase": COORDINATOR,
+    "access.parameters": COORDINATOR,
+    "access.parameters_new": COORDINATOR,
+    "api.eligibility_assess": COORDINATOR,
 }
 
 # Where a signed-in user who still owes a password change or a second-factor enrolment may go.

@@ -21,12 +21,18 @@ ACTION_LABELS = {
     "sign_in": _l("Signed in"), "sign_out": _l("Signed out"), "sign_in_failed": _l("Failed sign-in"),
     "recovery_code_used": _l("Recovery code used"), "merge": _l("Merged"), "confirm": _l("Confirmed by the contact"),
     "generate": _l("Generated"), "import": _l("Imported"),
+    "view": _l("Viewed"), "export": _l("Exported"), "erase": _l("Erased (retention period ended)"),
 }
 OBJECT_LABELS = {
     "user_account": _l("User"), "user_role": _l("User role"), "unit": _l("Unit"),
     "region": _l("Wellbeing services county"), "api_token": _l("API token"), "application": _l("Application"),
     "partner": _l("Partner"), "contact": _l("Contact"), "liaison_role": _l("Liaison role"),
     "keyword": _l("Competence keyword"), "theme": _l("Theme"), "confirmation_request": _l("Confirmation request"),
+    "person": _l("Person with access to units"), "training": _l("Training"),
+    "security_clearance": _l("Security clearance"), "induction": _l("Induction"), "sentence": _l("Sentence"),
+    "assignment": _l("Assignment"), "assessment": _l("Eligibility assessment"),
+    "director_decision": _l("Director's decision"), "concern": _l("Concern"),
+    "policy_parameter_set": _l("Policy parameters"), "document": _l("Document"),
 }
 
 
@@ -164,8 +170,8 @@ def _after_flush(session: Session, _ctx: Any) -> None:
     session.connection().execute(insert(AuditEvent), rows)
 
 
-def record(action: str, obj: Any = None, *, object_type: str | None = None, note: str | None = None,
-           actor: Any = None) -> None:
+def record(action: str, obj: Any = None, *, object_type: str | None = None, object_id: str | None = None,
+           note: str | None = None, actor: Any = None) -> None:
     """Record an event that is not a row change: sign-in, sign-out, a read of sensitive data, an export."""
     actor_id, actor_label, ip = _actor()
     if actor is not None:
@@ -173,7 +179,7 @@ def record(action: str, obj: Any = None, *, object_type: str | None = None, note
     db.session.add(AuditEvent(
         at=utcnow(), actor_id=actor_id, actor_label=actor_label, ip=ip, action=action,
         object_type=object_type or (type(obj).__tablename__ if obj is not None else "application"),
-        object_id=_identity(obj) if obj is not None else None,
+        object_id=_identity(obj) if obj is not None else object_id,
         object_label=_label(obj) if obj is not None else None, note=note,
     ))
 

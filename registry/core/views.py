@@ -49,9 +49,14 @@ def healthz() -> ResponseReturnValue:
 @bp.get("/")
 def dashboard() -> ResponseReturnValue:
     user = current_user._get_current_object()
+    access_attention = None
+    if user.has_role("coordinator", "director"):
+        from ..access.assignments import attention
+
+        access_attention = attention(user)
     return render_template("core/dashboard.html", user=user, descriptions=ROLE_DESCRIPTIONS,
                            admin_summary=queries.admin_summary() if user.has_role("admin") else None,
-                           stale=own_centre_stale(user, utcnow()))
+                           stale=own_centre_stale(user, utcnow()), access_attention=access_attention)
 
 
 @bp.post("/language")

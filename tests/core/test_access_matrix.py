@@ -3,6 +3,7 @@ state-changing route."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -37,14 +38,52 @@ def _samples(app: Flask, make_user: Any) -> dict[str, Any]:
         role = LiaisonRole(contact=contact, subject=LiaisonSubject.PARTNER, side=LiaisonSide.PARTNER,
                            partner=partner)
         db.session.add(role)
+        people = _people_samples(partner)
         db.session.commit()
-        return {"user_id": target.id, "unit_id": db.session.scalars(db.select(Unit.id)).first(),
+        return {**{key: obj.id for key, obj in people.items()},
+                "user_id": target.id, "unit_id": db.session.scalars(db.select(Unit.id)).first(),
                 "region_id": db.session.scalars(db.select(Region.id)).first(), "token_id": token.id,
                 "filename": "css/app.css",
                 "job_id": 1, "message_id": 1, "token": "no-such-token",  # jobs, outbox, confirmation links
                 "partner_id": partner.id,
                 "contact_id": contact.id, "upload_id": "0" * 32,  # import and export (an unknown upload: 404)
                 "role_id": role.id, "keyword_id": keyword.id}
+
+
+def _people_samples(partner: Partner) -> dict[str, Any]:
+    """One record of each kind of the people-with-access-to-units pages (URL parameters)."""
+    from registry.access.models import (
+        Assessment,
+        Assignment,
+        ClearanceKind,
+        EngineDecision,
+        Person,
+        PersonRole,
+        Sanction,
+        SecurityClearance,
+        Sentence,
+        Setting,
+        Training,
+    )
+    from registry.core.models import Document
+
+    unit = db.session.scalars(db.select(Unit)).first()
+    document = Document(filename="a.pdf", content_type="application/pdf", size=1, sha256="0" * 64)
+    person = Person(name="Matriisi Mikko", role=PersonRole.EXPERT_BY_EXPERIENCE, partner=partner,
+                    undertaking_document=document)
+    assignment = Assignment(person=person, unit=unit, setting=Setting.IN_PREMISES, task="t",
+                            starts_on=date(2026, 1, 1))
+    records = {
+        "person_id": person, "document_id": document, "assignment_id": assignment,
+        "training_id": Training(person=person, provider="p", programme="p"),
+        "clearance_id": SecurityClearance(person=person, kind=ClearanceKind.BASIC),
+        "sentence_id": Sentence(person=person, offence_date=date(2020, 1, 1), sanction=Sanction.FINE),
+        "assessment_id": Assessment(assignment=assignment, as_of=date(2026, 1, 1), engine_version="1",
+                                    parameters_version="x", inputs={}, result={},
+                                    decision=EngineDecision.ELIGIBLE),
+    }
+    db.session.add_all(records.values())
+    return records
 
 
 def _routes(app: Flask, samples: dict[str, Any]) -> list[tuple[str, str, str]]:
