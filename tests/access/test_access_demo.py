@@ -89,6 +89,7 @@ def test_demo_pages_render(app, english):
     response = client.post("/login", data={"email": demo.DIRECTOR, "password": "Demo-salasana-johtaja-2026",
                                            "csrf_token": csrf_token(client)})
     assert response.status_code == 302
+    client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client)})  # the demo user reads Finnish
     page = client.get("/").get_data(as_text=True)
     assert "Experts and outside workers: needs attention" in page and "Hanna Lindroos" in page
     with app.app_context():

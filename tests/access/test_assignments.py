@@ -347,7 +347,7 @@ def test_timeline_geometry(app):
          "supervision_end": None, "serious_breach": False, "completed": None}]}
     result = {"decision": "not_eligible", "waiting_rule_applies": True, "waiting_period_years": 3,
               "period_start": None, "eligible_from": None, "reasons": ["still_serving"]}
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         _check_geometry(inputs, result)
 
 

@@ -9,6 +9,7 @@ import re
 import secrets
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from registry.access.models import Person, Training
@@ -101,7 +102,7 @@ def test_rollback_leaves_no_file_and_keeps_removed_ones(app):
     (b"", "empty"),
 ])
 def test_only_real_pdfs_are_accepted(app, data, message):
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         with pytest.raises(ServiceError) as caught:
             documents.store_document(data, "sopimus.pdf", user_id=None, field="undertaking_document")
         assert message in caught.value.message and caught.value.field == "undertaking_document"
@@ -109,7 +110,7 @@ def test_only_real_pdfs_are_accepted(app, data, message):
 
 def test_the_size_limit_comes_from_the_configuration(app):
     app.config["DOCUMENT_MAX_BYTES"] = 1024
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         documents.store_document(pdf().ljust(1000, b" ")[:-6] + b"%%EOF\n", "ok.pdf", user_id=None)
         with pytest.raises(ServiceError, match="too large"):
             documents.store_document(b"%PDF-1.4\n" + b" " * 1100 + b"%%EOF\n", "big.pdf", user_id=None)
