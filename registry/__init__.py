@@ -42,6 +42,7 @@ def register_extensions(app: Flask) -> None:
     from .core.audit import register_audit
     from .core.database import include_object, register_database
     from .core.web import register_web
+    from .agreements import models as _agreement_models  # noqa: F401  (tables for migrations)
     from .directory import models as _directory_models  # noqa: F401  (tables for migrations)
     from .directory.search import register_search
     from .extensions import db, limiter, login_manager, migrate
@@ -64,6 +65,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per domain."""
     from .admin.outbox_views import bp as outbox_bp
+    from .agreements.views import bp as agreements_bp
     from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
@@ -73,7 +75,8 @@ def register_blueprints(app: Flask) -> None:
     from .directory.transfer_views import bp as transfer_bp
     from .directory.views import bp as directory_bp
 
-    for bp in (main_bp, auth_bp, admin_bp, api_bp, directory_bp, search_bp, transfer_bp, currency_bp, outbox_bp):
+    for bp in (main_bp, auth_bp, admin_bp, api_bp, directory_bp, search_bp, transfer_bp, currency_bp, outbox_bp,
+               agreements_bp):
         app.register_blueprint(bp)
 
 

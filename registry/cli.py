@@ -34,6 +34,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(tokens)
     app.cli.add_command(mail_cli)
+    from .core.daily import jobs_cli
+
+    app.cli.add_command(jobs_cli)
     from .directory.search import search_cli
 
     app.cli.add_command(search_cli)
@@ -54,9 +57,13 @@ def init_db() -> None:
 @with_appcontext
 @click.option("--demo", is_flag=True, help="Also add the deterministic demo data set.")
 @click.option("--scale", type=click.IntRange(min=0, max=10_000_000), default=0, metavar="N",
-              help="With --demo: generate N partners and proportional contacts (for benchmarks).")
+              help="With --demo: generate N partners and proportional contacts, and N/2 agreements "
+                   "(for benchmarks).")
 def seed(demo: bool, scale: int) -> None:
     """Load reference data (idempotent); --demo adds demo data and prints demo sign-ins."""
+    from .agreements.demo import load_agreements_demo
+    from .agreements.reference import load_national_reference
+    from .agreements.scale import generate_agreements
     from .directory.demo import generate_partners
     from .seed import load_demo, load_reference
 
@@ -65,7 +72,7 @@ def seed(demo: bool, scale: int) -> None:
 
     audit.set_cli_actor("seed")
     with write_intent():
-        counts = load_reference()
+        counts = {**load_reference(), **load_national_reference()}
         db.session.commit()
         click.echo("Reference data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         if demo:
@@ -73,6 +80,9 @@ def seed(demo: bool, scale: int) -> None:
             logins = load_demo(summary)
             db.session.commit()
             click.echo("Demo directory: " + ", ".join(f"{k} added {v}" for k, v in summary.items()))
+            agreements_added = load_agreements_demo()
+            db.session.commit()
+            click.echo("Demo agreements: " + ", ".join(f"{k} added {v}" for k, v in agreements_added.items()))
             if scale:
                 shown = [0]
 
@@ -84,6 +94,16 @@ def seed(demo: bool, scale: int) -> None:
                 generated = generate_partners(scale, progress=progress)
                 click.echo(f"Generated (--scale {scale}): " + ", ".join(f"{k} added {v}"
                                                                         for k, v in generated.items()))
+                shown[0] = 0
+
+                def agreement_progress(done: int, total: int) -> None:
+                    if done == total or done - shown[0] >= total // 10:
+                        shown[0] = done
+                        click.echo(f"  generated {done}/{total} agreements", err=True)
+
+                made = generate_agreements(scale // 2, progress=agreement_progress)
+                click.echo(f"Generated agreements (--scale {scale}: {scale // 2}): "
+                           + ", ".join(f"{k} added {v}" for k, v in made.items()))
             click.echo("\nDemo sign-ins (fictional users):")
             for login in logins:
                 extra = f"  TOTP secret: {login['totp']}" if login.get("totp") else ""

@@ -39,6 +39,10 @@ DEFAULTS: dict[str, Any] = {
     "CONFIRMATION_DAYS": 14,  # how long a contact's confirmation link stays valid
     "CONFIRM_LIMIT_PER_ADDRESS": "30 per hour",
     "JOBS_SYNCHRONOUS": False,  # tests: background jobs and mail delivery run inline
+    # Days before each agreement deadline (expiry, notice, decision, review) on which reminders go out.
+    "AGREEMENT_REMINDER_DAYS": [90, 30, 7],
+    "DOCUMENT_MAX_BYTES": 10 * 1024 * 1024,  # uploaded PDFs (signed undertakings, training evidence …)
+    "DOCUMENT_FOLDER": "",  # where uploaded documents are kept; default: <instance folder>/documents
 }
 
 # Environment variables read as REGISTRY_<NAME>; the value is parsed by the type of the default.
@@ -56,6 +60,7 @@ _ENV_KEYS = {
     "SMTP_STARTTLS": "SMTP_STARTTLS",
     "MAIL_FROM": "MAIL_FROM",
     "CONFIRMATION_DAYS": "CONFIRMATION_DAYS",
+    "DOCUMENT_FOLDER": "DOCUMENT_FOLDER",
 }
 
 

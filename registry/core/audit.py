@@ -21,12 +21,16 @@ ACTION_LABELS = {
     "sign_in": _l("Signed in"), "sign_out": _l("Signed out"), "sign_in_failed": _l("Failed sign-in"),
     "recovery_code_used": _l("Recovery code used"), "merge": _l("Merged"), "confirm": _l("Confirmed by the contact"),
     "generate": _l("Generated"), "import": _l("Imported"),
+    "view": _l("Viewed"),
 }
 OBJECT_LABELS = {
     "user_account": _l("User"), "user_role": _l("User role"), "unit": _l("Unit"),
     "region": _l("Wellbeing services county"), "api_token": _l("API token"), "application": _l("Application"),
     "partner": _l("Partner"), "contact": _l("Contact"), "liaison_role": _l("Liaison role"),
     "keyword": _l("Competence keyword"), "theme": _l("Theme"), "confirmation_request": _l("Confirmation request"),
+    "agreement": _l("Agreement"), "agreement_transition": _l("Agreement status change"),
+    "counterpart_kind": _l("Counterpart kind"), "legal_basis": _l("Legal basis"),
+    "agreement_document": _l("Agreement document"), "document": _l("Document"),
 }
 
 

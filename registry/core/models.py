@@ -129,7 +129,7 @@ class User(db.Model):  # type: ignore[name-defined]
     """A Rise employee who signs in to the application."""
 
     __tablename__ = "user_account"
-    __audit_redact__ = frozenset({"password_hash", "totp_secret"})
+    __audit_redact__ = frozenset({"password_hash", "totp_secret", "feed_token"})
     __audit_ignore__ = frozenset({"totp_last_step"})  # bookkeeping of every sign-in, not a change
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,6 +142,8 @@ class User(db.Model):  # type: ignore[name-defined]
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     totp_last_step: Mapped[int | None]  # the last accepted time step: a code is never accepted twice
+    # The secret of the personal calendar feed URLs (subscribable without a cookie); revocable and rotatable.
+    feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -297,7 +299,35 @@ class Job(db.Model):  # type: ignore[name-defined]
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class Document(db.Model):  # type: ignore[name-defined]
+    """An uploaded file (a signed PDF, training evidence …), stored outside the web root under its SHA-256."""
+
+    __tablename__ = "document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))  # the uploader's name, cleaned; sent back as attachment
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def __str__(self) -> str:
+        return f"document {self.id}"
+
+
+class SentReminder(db.Model):  # type: ignore[name-defined]
+    """A reminder that was sent, by a stable key: a daily job run twice never sends it again."""
+
+    __tablename__ = "sent_reminder"
+    __audit__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 __all__ = [
-    "ApiToken", "AuditEvent", "Job", "OutboxMessage", "Region", "RecoveryCode", "Unit", "UnitKind", "UNIT_KIND_LABELS",
+    "ApiToken", "AuditEvent", "Document", "Job", "SentReminder", "OutboxMessage", "Region", "RecoveryCode", "Unit", "UnitKind", "UNIT_KIND_LABELS",
     "User", "UserRole", "UserSession", "utcnow",
 ]
