@@ -38,6 +38,7 @@ def register_extensions(app: Flask) -> None:
     from datetime import timedelta
 
     from .access import models as _access_models  # noqa: F401  (tables for migrations)
+    from .agreements import models as _agreement_models  # noqa: F401  (tables for migrations)
     from .auth.services import load_user_from_request
     from .core.access import register_access
     from .core.audit import register_audit
@@ -67,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     from .access.views import bp as access_bp
     from .admin.outbox_views import bp as outbox_bp
     from .admin.views import bp as admin_bp
+    from .agreements.views import bp as agreements_bp
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
     from .core.views import bp as main_bp
@@ -76,7 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from .directory.views import bp as directory_bp
 
     for bp in (main_bp, auth_bp, admin_bp, api_bp, directory_bp, search_bp, transfer_bp, currency_bp, outbox_bp,
-               access_bp):
+               access_bp, agreements_bp):
         app.register_blueprint(bp)
 
 

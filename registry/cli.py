@@ -60,9 +60,14 @@ def init_db() -> None:
 @with_appcontext
 @click.option("--demo", is_flag=True, help="Also add the deterministic demo data set.")
 @click.option("--scale", type=click.IntRange(min=0, max=10_000_000), default=0, metavar="N",
-              help="With --demo: generate N partners and proportional contacts (for benchmarks).")
+              help="With --demo: generate N partners and proportional contacts, and N/2 agreements "
+                   "(for benchmarks).")
 def seed(demo: bool, scale: int) -> None:
     """Load reference data (idempotent); --demo adds demo data and prints demo sign-ins."""
+    from .access.demo import load_access_demo
+    from .agreements.demo import load_agreements_demo
+    from .agreements.reference import load_national_reference
+    from .agreements.scale import generate_agreements
     from .directory.demo import generate_partners
     from .seed import load_demo, load_reference
 
@@ -71,7 +76,7 @@ def seed(demo: bool, scale: int) -> None:
 
     audit.set_cli_actor("seed")
     with write_intent():
-        counts = load_reference()
+        counts = {**load_reference(), **load_national_reference()}
         db.session.commit()
         click.echo("Reference data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         if demo:
@@ -79,11 +84,12 @@ def seed(demo: bool, scale: int) -> None:
             logins = load_demo(summary)
             db.session.commit()
             click.echo("Demo directory: " + ", ".join(f"{k} added {v}" for k, v in summary.items()))
-            from .access.demo import load_access_demo
-
             people = load_access_demo()
             db.session.commit()
             click.echo("Demo people with access to units: " + ", ".join(f"{k} added {v}" for k, v in people.items()))
+            agreements_added = load_agreements_demo()
+            db.session.commit()
+            click.echo("Demo agreements: " + ", ".join(f"{k} added {v}" for k, v in agreements_added.items()))
             if scale:
                 shown = [0]
 
@@ -95,6 +101,16 @@ def seed(demo: bool, scale: int) -> None:
                 generated = generate_partners(scale, progress=progress)
                 click.echo(f"Generated (--scale {scale}): " + ", ".join(f"{k} added {v}"
                                                                         for k, v in generated.items()))
+                shown[0] = 0
+
+                def agreement_progress(done: int, total: int) -> None:
+                    if done == total or done - shown[0] >= total // 10:
+                        shown[0] = done
+                        click.echo(f"  generated {done}/{total} agreements", err=True)
+
+                made = generate_agreements(scale // 2, progress=agreement_progress)
+                click.echo(f"Generated agreements (--scale {scale}: {scale // 2}): "
+                           + ", ".join(f"{k} added {v}" for k, v in made.items()))
             click.echo("\nDemo sign-ins (fictional users):")
             for login in logins:
                 extra = f"  TOTP secret: {login['totp']}" if login.get("totp") else ""

@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "JOBS_SYNCHRONOUS": False,  # tests: background jobs and mail delivery run inline
     # Days before a security clearance's valid_until on which the coordinators are reminded (policy §8.2, §10.3).
     "CLEARANCE_REMINDER_DAYS": [60, 14],
+    # Days before each agreement deadline (expiry, notice, decision, review) on which reminders go out.
+    "AGREEMENT_REMINDER_DAYS": [90, 30, 7],
     "DOCUMENT_MAX_BYTES": 10 * 1024 * 1024,  # uploaded PDFs (signed undertakings, training evidence …)
     "DOCUMENT_FOLDER": "",  # where uploaded documents are kept; default: <instance folder>/documents
 }
@@ -63,6 +65,7 @@ _ENV_KEYS = {
     "DOCUMENT_FOLDER": "DOCUMENT_FOLDER",
     "DOCUMENT_MAX_BYTES": "DOCUMENT_MAX_BYTES",
     "CLEARANCE_REMINDER_DAYS": "CLEARANCE_REMINDER_DAYS",
+    "AGREEMENT_REMINDER_DAYS": "AGREEMENT_REMINDER_DAYS",
 }
 
 

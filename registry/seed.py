@@ -24,7 +24,7 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 
 def load_reference() -> dict[str, int]:
-    """Insert units, regions and themes that are missing (by code); rows an admin has edited are kept."""
+    """Insert units, regions, themes and the agreement reference data that are missing; edited rows are kept."""
     existing = {u.code: u for u in db.session.scalars(select(Unit))}
     added_units = 0
     for row in _rows("units.csv"):
@@ -54,10 +54,11 @@ def load_reference() -> dict[str, int]:
             added_themes += 1
     db.session.flush()
     from .access.protection import load_parameter_sets
+    from .agreements.reference import load_agreement_reference
 
     added_parameters = load_parameter_sets()
     return {"units added": added_units, "regions added": added_regions, "themes added": added_themes,
-            "policy parameter versions added": added_parameters}
+            "policy parameter versions added": added_parameters, **load_agreement_reference()}
 
 
 def load_demo(summary: dict[str, int] | None = None) -> list[dict[str, Any]]:

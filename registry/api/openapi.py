@@ -143,6 +143,56 @@ INPUT_ERROR = {"type": "object", "properties": {
     "error": {"type": "string", "enum": ["bad_request"]}, "message": {"type": "string"},
     "field": {"type": ["string", "null"], "description": "Path of the invalid field, e.g. sentences[0].left_prison."},
     "status": {"type": "integer"}}}
+DATE = {"type": ["string", "null"], "format": "date"}
+AGREEMENT_REF = {"type": ["object", "null"], "properties": {"id": {"type": "integer"}, "name": NAME}}
+AGREEMENT_STATUSES = ["planned", "in_preparation", "in_force", "under_renewal", "expired", "terminated", "superseded"]
+AGREEMENT_LEVELS = ["national", "regional", "local"]
+AGREEMENT_KINDS = ["agreement", "operating_model", "process", "framework", "commitment", "licence", "placement",
+                   "bilateral", "guideline", "performance"]
+AGREEMENT = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "name": NAME, "kind": {"type": "string", "enum": AGREEMENT_KINDS},
+    "level": {"type": "string", "enum": AGREEMENT_LEVELS}, "status": {"type": "string", "enum": AGREEMENT_STATUSES},
+    "owner_unit": {"type": "object", "properties": {"id": {"type": "integer"}, "code": {"type": "string"},
+                                                    "name": NAME}},
+    "centres": {"type": "array", "items": {"type": "string"}, "description": "Codes of the sanction centres."},
+    "parties": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"},
+                                                                             "name": NAME}}},
+    "counterpart_kind": {"type": ["string", "null"], "description": "Code of the regional counterpart kind."},
+    "dnro": {"type": ["string", "null"], "description": "Diary number."}, "signed_on": DATE,
+    "valid_from": DATE, "valid_until": {**DATE, "description": "null: open-ended."},
+    "renewal_type": {"type": "string", "enum": ["none", "automatic", "by_decision"]},
+    "renewal_months": {"type": ["integer", "null"]}, "notice_months": {"type": ["integer", "null"]},
+    "lead_time_days": {"type": ["integer", "null"]}, "review_on": DATE,
+    "review_interval_months": {"type": ["integer", "null"]},
+    "deadlines": {"type": "object", "description": "Computed: notice deadline = valid_until − notice period; "
+                                                   "decision deadline = notice deadline − lead time; next review.",
+                  "properties": {"notice": DATE, "decision": DATE, "review": DATE}},
+    "url": {"type": "string", "description": "The agreement's page in the web application."}}}
+AGREEMENT_DOCUMENT = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "role": {"type": "string", "enum": ["signed", "annex"]}, "title": {"type": "string"},
+    "version_no": {"type": "integer"}, "replaces_id": {"type": ["integer", "null"]},
+    "confidential": {"type": "boolean"}, "filename": {"type": "string"}, "size": {"type": "integer"},
+    "sha256": {"type": "string"}, "uploaded_at": {"type": "string", "format": "date-time"},
+    "url": {"type": "string", "description": "Download (PDF attachment) in the web application."}}}
+AGREEMENT_DETAIL = {"allOf": [{"$ref": "#/components/schemas/Agreement"}, {"type": "object", "properties": {
+    "notes": {"type": ["string", "null"]}, "regions": {"type": "array", "items": {"type": "string"}},
+    "themes": {"type": "array", "items": {"type": "string"}},
+    "legal_bases": {"type": "array", "items": {"type": "string"}},
+    "parent": {**AGREEMENT_REF, "description": "The national agreement this one is under."},
+    "children": {"type": "array", "items": AGREEMENT_REF},
+    "amends": {"type": ["object", "null"], "description": "The agreement this amendment or new version changes.",
+               "properties": {"id": {"type": "integer"}, "name": NAME,
+                              "relation": {"type": "string", "enum": ["amendment", "new_version"]}}},
+    "amendments": {"type": "array", "items": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "name": NAME, "relation": {"type": "string"}}}},
+    "liaisons": {"type": "array", "items": {"$ref": "#/components/schemas/Liaison"},
+                 "description": "Liaison roles for this agreement in force today."},
+    "transitions": {"type": "array", "items": {"type": "object", "properties": {
+        "from": {"type": ["string", "null"]}, "to": {"type": "string"},
+        "at": {"type": "string", "format": "date-time"}, "note": {"type": ["string", "null"]}}}},
+    "documents": {"type": "array", "items": {"$ref": "#/components/schemas/AgreementDocument"},
+                  "description": "Every version of every document the caller may see (confidential ones only for "
+                                 "directors and admins)."}}}]}
 
 
 def _param(name: str, description: str, schema: dict[str, Any], where: str = "query",
@@ -206,7 +256,9 @@ def openapi_document() -> dict[str, Any]:
                         "Organisation": ORGANISATION, "SearchResult": SEARCH_RESULT, "Partner": PARTNER,
                         "PartnerDetail": PARTNER_DETAIL, "Contact": CONTACT, "PublicContact": PUBLIC_CONTACT,
                         "Liaison": LIAISON, "EligibilityInput": ELIGIBILITY_INPUT,
-                        "EligibilityResult": ELIGIBILITY_RESULT, "InputError": INPUT_ERROR},
+                        "EligibilityResult": ELIGIBILITY_RESULT, "InputError": INPUT_ERROR,
+                        "Agreement": AGREEMENT, "AgreementDetail": AGREEMENT_DETAIL,
+                        "AgreementDocument": AGREEMENT_DOCUMENT},
         },
         "paths": {
             "/me": _get("The signed-in user", {"type": "object", "properties": {
@@ -248,6 +300,20 @@ def openapi_document() -> dict[str, Any]:
                 _param("unit", "Contacts of the Rise unit with this code.", {"type": "string"}),
                 _param("keyword", "Contacts with this competence keyword.", {"type": "string"}),
                 _param("active", "Only active (true) or inactive (false) contacts.", {"type": "boolean"})]),
+            "/agreements": _with(_get("Agreements and operating models, by Finnish name", _page_of(
+                "#/components/schemas/Agreement")), [
+                *PAGING,
+                _param("status", "Lifecycle status.", {"type": "string", "enum": AGREEMENT_STATUSES}),
+                _param("level", "National, regional or local.", {"type": "string", "enum": AGREEMENT_LEVELS}),
+                _param("kind", "Kind of instrument.", {"type": "string", "enum": AGREEMENT_KINDS}),
+                _param("centre", "Code of a sanction centre party to the agreement.", {"type": "string"}),
+                _param("counterpart", "Code of the regional counterpart kind.", {"type": "string"}),
+                _param("expiring_within_days", "In force or under renewal, ending between today and this many "
+                       "days ahead.", {"type": "integer", "minimum": 0, "maximum": 3650})]),
+            "/agreements/{agreement_id}": _with(_get(
+                "An agreement with its parties, liaisons, relations, transitions and documents",
+                {"$ref": "#/components/schemas/AgreementDetail"}), [
+                _param("agreement_id", "The agreement's id.", {"type": "integer"}, "path", True)], not_found=True),
             "/public/contacts": _with(_get(
                 "The public directory (no sign-in): active contacts and mailboxes flagged public",
                 _page_of("#/components/schemas/PublicContact")), [

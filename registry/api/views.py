@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -15,6 +15,11 @@ from werkzeug.wrappers import Response
 
 from ..access import rules as eligibility
 from ..access.params import current_parameters
+from ..agreements import documents as agreement_documents
+from ..agreements import queries as agreement_queries
+from ..agreements import rules as agreement_rules
+from ..agreements import services as agreement_services
+from ..agreements.models import Agreement, AgreementDocument, AgreementKind, AgreementLevel, AgreementStatus
 from ..core import queries
 from ..core.models import Region, Unit
 from ..core.pagination import MAX_PAGE
@@ -292,3 +297,82 @@ def eligibility_assess() -> Response | tuple[Response, int]:
     except eligibility.InputError as error:
         return _input_error(error.message, error.field)
     return jsonify(eligibility.assess(facts, current_parameters(facts.as_of)).to_json())
+
+
+# --- agreements -------------------------------------------------------------------------------------
+
+
+def _day(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _ref(agreement: Agreement | None) -> dict[str, Any] | None:
+    return {"id": agreement.id, "name": _names(agreement)} if agreement is not None else None
+
+
+def agreement_json(agreement: Agreement, today: Any = None) -> dict[str, Any]:
+    """The API representation of an agreement (list form), with its computed deadlines."""
+    due = agreement_rules.deadlines(agreement_services.facts(agreement, set()), today or helsinki_today())
+    return {
+        "id": agreement.id, "name": _names(agreement), "kind": agreement.kind.value, "level": agreement.level.value,
+        "status": agreement.status.value,
+        "owner_unit": {"id": agreement.owner_unit.id, "code": agreement.owner_unit.code,
+                       "name": _names(agreement.owner_unit)},
+        "centres": [c.code for c in agreement.centres],
+        "parties": [{"id": p.id, "name": _names(p)} for p in agreement.parties],
+        "counterpart_kind": agreement.counterpart_kind.code if agreement.counterpart_kind else None,
+        "dnro": agreement.dnro, "signed_on": _day(agreement.signed_on), "valid_from": _day(agreement.valid_from),
+        "valid_until": _day(agreement.valid_until), "renewal_type": agreement.renewal_type.value,
+        "renewal_months": agreement.renewal_months, "notice_months": agreement.notice_months,
+        "lead_time_days": agreement.lead_time_days, "review_on": _day(agreement.review_on),
+        "review_interval_months": agreement.review_interval_months,
+        "deadlines": {"notice": _day(due.notice), "decision": _day(due.decision), "review": _day(due.review)},
+        "url": url_for("agreements.detail", agreement_id=agreement.id),
+    }
+
+
+def agreement_document_json(doc: AgreementDocument) -> dict[str, Any]:
+    """What the API tells of an agreement's document (the file is downloaded from `url`)."""
+    return {"id": doc.id, "role": doc.role.value, "title": doc.title, "version_no": doc.version_no,
+            "replaces_id": doc.replaces_id, "confidential": doc.confidential, "filename": doc.document.filename,
+            "size": doc.document.size, "sha256": doc.document.sha256, "uploaded_at": doc.uploaded_at.isoformat(),
+            "url": url_for("agreements.document", agreement_id=doc.agreement_id, document_id=doc.id)}
+
+
+@bp.get("/agreements")
+def agreements() -> Response:
+    days = request.args.get("expiring_within_days", "").strip()
+    filters = agreement_queries.AgreementFilters(
+        status=_choice_arg("status", [s.value for s in AgreementStatus]),
+        level=_choice_arg("level", [v.value for v in AgreementLevel]),
+        kind=_choice_arg("kind", [k.value for k in AgreementKind]),
+        centre=_choice_arg("centre", [u.code for u in agreement_queries.sanction_centres()]),
+        counterpart=request.args.get("counterpart", "").strip()[:40],
+        expiring_within_days=_int_arg("expiring_within_days", 0, 0, agreement_queries.MAX_EXPIRING_DAYS)
+        if days else None)
+    today = helsinki_today()
+    return _paged(agreement_queries.agreements_query(filters, today), lambda a: agreement_json(a, today))
+
+
+@bp.get("/agreements/<int:agreement_id>")
+def agreement(agreement_id: int) -> Response:
+    item = agreement_queries.agreement_for_page(agreement_id)
+    if item is None:
+        abort(404)
+    today = helsinki_today()
+    current, _others = agreement_services.current_liaisons(item.id, today)
+    groups = agreement_documents.document_groups(item.id, current_user)
+    return jsonify({
+        **agreement_json(item, today), "notes": item.notes,
+        "regions": [r.code for r in item.regions], "themes": [t.code for t in item.themes],
+        "legal_bases": [b.code for b in item.legal_bases], "parent": _ref(item.parent),
+        "children": [_ref(c) for c in item.children],
+        "amends": {**(_ref(item.amends) or {}), "relation": item.relation.value if item.relation else None}
+        if item.amends is not None else None,
+        "amendments": [{**(_ref(a) or {}), "relation": a.relation.value if a.relation else None}
+                       for a in item.amendments],
+        "liaisons": [liaison_json(r) for r in current],
+        "transitions": [{"from": t.from_status.value if t.from_status else None, "to": t.to_status.value,
+                         "at": t.at.isoformat(), "note": t.note} for t in item.transitions],
+        "documents": [agreement_document_json(d) for g in groups for d in (g.current, *g.earlier)],
+    })

@@ -118,6 +118,8 @@ def logout() -> ResponseReturnValue:
 
 
 def _profile_page(**forms: object) -> str:
+    from ..agreements.reminders import weekly_digest
+
     user = current_user._get_current_object()
     tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
                                 .order_by(ApiToken.created_at.desc())).all()
@@ -126,8 +128,10 @@ def _profile_page(**forms: object) -> str:
     context = {"password_form": ChangePasswordForm(user_email=user.email), "token_form": TokenForm(),
                "confirm_form": ConfirmForm()}
     context.update(forms)
+    feed_url = url_for("agreements.deadlines_ics", token=user.feed_token, _external=True) if user.feed_token else None
     return render_template("auth/profile.html", user=user, tokens=tokens, sessions=sessions,
-                           mfa_required=services.mfa_required(user), **context)
+                           mfa_required=services.mfa_required(user), feed_url=feed_url,
+                           weekly_digest=weekly_digest(user), **context)
 
 
 @bp.get("/profile")
@@ -214,6 +218,39 @@ def token_revoke(token_id: int) -> ResponseReturnValue:
     db.session.commit()
     flash(_("The token was revoked."), "info")
     return redirect(url_for("auth.profile"))
+
+
+@bp.post("/profile/feed-token")
+def feed_token() -> ResponseReturnValue:
+    from ..agreements.calendar import new_feed_token, revoke_feed_token
+
+    user = current_user._get_current_object()
+    action = request.form.get("action", "")
+    if action == "revoke":
+        revoke_feed_token(user)
+        message = _("Your calendar feed address was turned off. Calendars subscribed to it no longer update.")
+    elif action in {"create", "rotate"}:
+        had = user.feed_token is not None
+        new_feed_token(user)
+        message = _("Your calendar feed has a new address; the old address no longer works.") if had else \
+            _("Your calendar feed address was created.")
+    else:
+        abort(400)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("auth.profile", _anchor="feed"))
+
+
+@bp.post("/profile/reminders")
+def reminder_settings() -> ResponseReturnValue:
+    from ..agreements.reminders import set_weekly_digest
+
+    on = request.form.get("weekly_digest") == "1"
+    set_weekly_digest(current_user._get_current_object(), on)
+    db.session.commit()
+    flash(_("You get one summary of agreement deadlines a week.") if on else
+          _("You get a reminder before each agreement deadline."), "success")
+    return redirect(url_for("auth.profile", _anchor="reminders"))
 
 
 @bp.post("/profile/sessions/end")

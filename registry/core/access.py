@@ -131,6 +131,33 @@ ACCESS: dict[str, str | frozenset[str]] = {
     "access.parameters": COORDINATOR,
     "access.parameters_new": COORDINATOR,
     "api.eligibility_assess": COORDINATOR,
+    # --- agreements (agreements/*views.py) ---
+    # Everyone reads; directors and admins change, a director only agreements in scope (checked in the views
+    # with agreements.services.may_change: owner unit or a sanction centre in scope; national-area users their
+    # area's national agreements).
+    "agreements.index": SIGNED_IN,
+    "agreements.detail": SIGNED_IN,
+    "agreements.new": frozenset({"director", "admin"}),
+    "agreements.edit": frozenset({"director", "admin"}),
+    "agreements.transition": frozenset({"director", "admin"}),
+    "agreements.amend": frozenset({"director", "admin"}),
+    "agreements.liaison_add": frozenset({"director", "admin"}),
+    # Documents: uploads by those who may change the agreement; downloads by everyone, except confidential
+    # documents, which staff never see (404; agreements/documents.py). Exports and the API read like the list.
+    "agreements.document_new": frozenset({"director", "admin"}),
+    "agreements.document": SIGNED_IN,
+    "agreements.export_csv": SIGNED_IN,
+    "agreements.export_xlsx": SIGNED_IN,
+    "agreements.report_pdf": SIGNED_IN,
+    "api.agreements": SIGNED_IN,
+    "api.agreement": SIGNED_IN,
+    # Dashboard and coverage: everyone reads (the dashboard shows the user's own scope). The deadlines feed is
+    # public: its personal token authenticates (404 otherwise); the profile creates, rotates and revokes it.
+    "agreements.dashboard": SIGNED_IN,
+    "agreements.coverage": SIGNED_IN,
+    "agreements.deadlines_ics": PUBLIC,
+    "auth.feed_token": SIGNED_IN,
+    "auth.reminder_settings": SIGNED_IN,
 }
 
 # Where a signed-in user who still owes a password change or a second-factor enrolment may go.

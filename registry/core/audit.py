@@ -33,6 +33,9 @@ OBJECT_LABELS = {
     "assignment": _l("Assignment"), "assessment": _l("Eligibility assessment"),
     "director_decision": _l("Director's decision"), "concern": _l("Concern"),
     "policy_parameter_set": _l("Policy parameters"), "document": _l("Document"),
+    "agreement": _l("Agreement"), "agreement_transition": _l("Agreement status change"),
+    "counterpart_kind": _l("Counterpart kind"), "legal_basis": _l("Legal basis"),
+    "agreement_document": _l("Agreement document"),
 }
 
 
@@ -61,7 +64,8 @@ def _actor() -> tuple[int | None, str, str | None]:
     return None, _cli_actor.get() or "system", None
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value as the audit log stores it (dates in ISO form, enums by value, lists element by element)."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, enum.Enum):
@@ -71,9 +75,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
     if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     return value
 
 
@@ -87,7 +91,7 @@ def _columns(obj: Any) -> list[str]:
 
 
 def _value(obj: Any, key: str, value: Any) -> Any:
-    return REDACTED if key in getattr(type(obj), "__audit_redact__", ()) else _jsonable(value)
+    return REDACTED if key in getattr(type(obj), "__audit_redact__", ()) else jsonable(value)
 
 
 def _link_collections(obj: Any) -> list[str]:

@@ -40,7 +40,7 @@ from .services import ServiceError
 DailyFunc = Callable[..., dict[str, Any]]
 ACTOR = "daily"
 # Modules whose tasks the daily job runs: importing them registers their tasks.
-TASK_MODULES = ("registry.access.daily",)
+TASK_MODULES = ("registry.access.daily", "registry.agreements.daily")
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,7 @@ class User(db.Model):  # type: ignore[name-defined]
     """A Rise employee who signs in to the application."""
 
     __tablename__ = "user_account"
-    __audit_redact__ = frozenset({"password_hash", "totp_secret"})
+    __audit_redact__ = frozenset({"password_hash", "totp_secret", "feed_token"})
     __audit_ignore__ = frozenset({"totp_last_step"})  # bookkeeping of every sign-in, not a change
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,6 +142,8 @@ class User(db.Model):  # type: ignore[name-defined]
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     totp_last_step: Mapped[int | None]  # the last accepted time step: a code is never accepted twice
+    # The secret of the personal calendar feed URLs (subscribable without a cookie); revocable and rotatable.
+    feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -7,10 +7,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ..agreements.dashboard import director_summary
 from ..auth.views import safe_next
 from ..config import LANGUAGES
 from ..directory.currency import own_centre_stale
 from ..extensions import db
+from ..i18n import today as helsinki_today
 from . import queries
 from .models import utcnow
 
@@ -56,7 +58,8 @@ def dashboard() -> ResponseReturnValue:
         access_attention = attention(user)
     return render_template("core/dashboard.html", user=user, descriptions=ROLE_DESCRIPTIONS,
                            admin_summary=queries.admin_summary() if user.has_role("admin") else None,
-                           stale=own_centre_stale(user, utcnow()), access_attention=access_attention)
+                           stale=own_centre_stale(user, utcnow()), access_attention=access_attention,
+                           agreement_lists=director_summary(user, helsinki_today()))
 
 
 @bp.post("/language")

@@ -225,6 +225,8 @@ class LiaisonRole(db.Model):  # type: ignore[name-defined]
     side: Mapped[LiaisonSide] = mapped_column(str_enum(LiaisonSide))
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id", ondelete="RESTRICT"), index=True)
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="RESTRICT"), index=True)
+    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"),
+                                                     index=True)
     project: Mapped[str | None] = mapped_column(String(300))
     valid_from: Mapped[date | None]
     valid_to: Mapped[date | None]

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from ..agreements.queries import partner_agreements
 from ..core.access import allowed
 from ..core.models import Unit, utcnow
 from ..core.pagination import paginate
@@ -158,7 +159,7 @@ def _partner_page(partner: Partner, liaison_form: PartnerLiaisonForm | None = No
         third_sector=partner.category.value in rules.THIRD_SECTOR, history=history, routed=routed,
         via_office=rules.routes_to_project_office(partner.category.value, bool(by_side[LiaisonSide.RISE])),
         contacts=[c for c in partner.contacts if c.active], inactive=[c for c in partner.contacts if not c.active],
-        liaison_form=liaison_form if may_add else None)
+        liaison_form=liaison_form if may_add else None, agreements=partner_agreements(partner.id))
     return page, 400 if liaison_form is not None and liaison_form.errors else 200
 
 

@@ -41,7 +41,7 @@ def _samples(app: Flask, make_user: Any) -> dict[str, Any]:
         people = _people_samples(partner)
         db.session.commit()
         return {**{key: obj.id for key, obj in people.items()},
-                "user_id": target.id, "unit_id": db.session.scalars(db.select(Unit.id)).first(),
+                "user_id": target.id, "unit_id": db.session.scalars(db.select(Unit.id).order_by(Unit.id)).first(),
                 "region_id": db.session.scalars(db.select(Region.id)).first(), "token_id": token.id,
                 "filename": "css/app.css",
                 "job_id": 1, "message_id": 1, "token": "no-such-token",  # jobs, outbox, confirmation links
@@ -51,7 +51,7 @@ def _samples(app: Flask, make_user: Any) -> dict[str, Any]:
 
 
 def _people_samples(partner: Partner) -> dict[str, Any]:
-    """One record of each kind of the people-with-access-to-units pages (URL parameters)."""
+    """One record of each kind of the people-with-access-to-units and agreement pages (URL parameters)."""
     from registry.access.models import (
         Assessment,
         Assignment,
@@ -67,7 +67,7 @@ def _people_samples(partner: Partner) -> dict[str, Any]:
     )
     from registry.core.models import Document
 
-    unit = db.session.scalars(db.select(Unit)).first()
+    unit = db.session.scalars(db.select(Unit).order_by(Unit.id)).first()
     document = Document(filename="a.pdf", content_type="application/pdf", size=1, sha256="0" * 64)
     person = Person(name="Matriisi Mikko", role=PersonRole.EXPERT_BY_EXPERIENCE, partner=partner,
                     undertaking_document=document)
@@ -82,6 +82,10 @@ def _people_samples(partner: Partner) -> dict[str, Any]:
                                     parameters_version="x", inputs={}, result={},
                                     decision=EngineDecision.ELIGIBLE),
     }
+    from registry.agreements.models import Agreement, AgreementKind, AgreementLevel
+
+    records["agreement_id"] = Agreement(name_fi="Matriisisopimus", kind=AgreementKind.AGREEMENT,
+                                        level=AgreementLevel.LOCAL, owner_unit=unit)
     db.session.add_all(records.values())
     return records
 
@@ -129,7 +133,9 @@ def test_every_endpoint_is_in_the_access_table(app):
 def test_role_matrix(app, make_user, reference, roles):
     samples = _samples(app, make_user)
     client = app.test_client()
-    user = make_user(*roles) if roles else None
+    with app.app_context():  # a director's scope covers the sample records (others are refused per object)
+        home = db.session.get(Unit, samples["unit_id"]).code
+    user = make_user(*roles, unit=home if roles == ("director",) else None) if roles else None
     if user:
         assert login(client, user).status_code == 302
     failures = []

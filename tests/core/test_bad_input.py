@@ -19,7 +19,7 @@ FIELDS = ["email", "name", "password", "current", "new", "confirm", "code", "rol
 
 
 PEOPLE_IDS = ("person_id", "training_id", "clearance_id", "sentence_id", "document_id", "assignment_id",
-              "assessment_id")
+              "assessment_id", "agreement_id")
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))

@@ -138,9 +138,10 @@ def test_scale_generates_valid_searchable_partners_once(app):
             _total, results = search.search(sample.name_fi, limit=100)
         assert ("partner", sample.id) in {(r.type, r.id) for r in results}
         # One audit event summarises the bulk insert (the rows themselves bypass the audit hook).
-        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "generate")).all()
-        assert len(events) == 1 and "50 synthetic partners" in (events[0].note or "")
-        assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events_before + 1
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "generate")
+                                    .order_by(AuditEvent.id)).all()
+        assert len(events) == 2 and "50 synthetic partners" in (events[0].note or "")  # then the agreements
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events_before + 2
 
     output = _seed(app, "--scale", "50")
     assert "partners added 0" in output

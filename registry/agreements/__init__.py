@@ -1,0 +1,1 @@
+"""Agreements and operating models: lifecycle, deadlines, reminders, coverage (policy §7.4)."""
