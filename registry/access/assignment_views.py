@@ -16,10 +16,10 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from ..core import audit
-from ..core.database import write_intent
 from ..core.models import UNIT_KIND_LABELS, Unit
 from ..core.queries import MAX_ID, get_or_404, units_ordered
 from ..core.services import ServiceError
+from ..core.web import form_failed
 from ..directory.models import Partner
 from ..directory.queries import partner_choices
 from ..extensions import db
@@ -64,18 +64,6 @@ def iso_date(value: Any) -> str:
         return value
 
 
-def _fail(form: Any, error: ServiceError) -> None:
-    db.session.rollback()
-    field = getattr(form, error.field or "", None)
-    (field.errors if field is not None else form.form_errors).append(error.message)
-
-
-def _log_view(obj: Any) -> None:
-    """Audit-log a read of sensitive data in a write transaction of its own (SQLite takes the lock up front)."""
-    db.session.commit()
-    with write_intent():
-        audit.record("view", obj)
-        db.session.commit()
 
 
 def _assignment_or_404(assignment_id: int) -> Assignment:
@@ -126,7 +114,7 @@ def _assignment_form_page(person_id: int, assignment: Assignment | None) -> Resp
             flash(_("The assignment was saved. Run an assessment to see whether the person is eligible."), "success")
             return redirect(url_for("access.assignment", assignment_id=saved.id))
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
             person = require_visible(person_id)
             if assignment is not None:
                 assignment = _assignment_or_404(assignment.id)
@@ -161,7 +149,7 @@ def assignment(assignment_id: int) -> ResponseReturnValue:
         open_concerns=services.open_concerns(found.person),
         may_assess=current_user.has_role("coordinator") or services.may_decide(current_user, found),
         may_decide=services.may_decide(current_user, found))
-    _log_view(found)
+    audit.record_read(found)
     return page
 
 
@@ -194,7 +182,7 @@ def assessment(assessment_id: int) -> ResponseReturnValue:
                            person=found.assignment.person, timeline=timeline.for_assessment(found),
                            is_latest=latest is not None and latest.id == found.id,
                            decisions=[d for d in found.assignment.decisions if d.assessment_id == found.id])
-    _log_view(found)
+    audit.record_read(found)
     return page
 
 
@@ -218,7 +206,7 @@ def decision_new(assignment_id: int) -> ResponseReturnValue:
             db.session.rollback()
             abort(404)
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
             found = _assignment_or_404(assignment_id)
     latest = services.latest_assessment(found)
     page = render_template("access/decision_form.html", form=form, assignment=found, person=found.person,
@@ -250,7 +238,7 @@ def concern_new(person_id: int) -> ResponseReturnValue:
                   "success")
             return redirect(url_for("access.person", person_id=person_id, _anchor="concerns"))
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
             person = require_visible(person_id)
     page = render_template("access/concern_form.html", form=form, person=person)
     return page, 400 if form.errors else 200

@@ -14,12 +14,11 @@ from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from ..config import LANGUAGES
-from ..core.daily import daily_task
+from ..core.daily import claim_reminder, daily_task
 from ..core.mail import send_mail
 from ..core.models import SentReminder, User, UserRole
 from ..extensions import db
@@ -138,15 +137,6 @@ def reminder_email(due: DueReminder, locale: str) -> tuple[str, str]:
     return subject, body
 
 
-def _claim(key: str) -> bool:
-    """Record the reminder as sent unless it already is (the unique key also guards parallel runs)."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(SentReminder(key=key))
-            db.session.flush()
-    except IntegrityError:
-        return False
-    return True
 
 
 @daily_task("clearance_reminders")
@@ -160,7 +150,7 @@ def send_clearance_reminders(today: date) -> dict[str, Any]:
     for item in due:
         if item.key in sent_keys or not recipients:
             continue
-        if not _claim(item.key):  # a parallel run sent it a moment ago
+        if not claim_reminder(item.key):  # a parallel run sent it a moment ago
             continue
         for user in recipients:
             locale = user.locale if user.locale in LANGUAGES else "fi"

@@ -13,14 +13,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, inspect, or_, select
 
-from ..core.audit import ACTION_LABELS, OBJECT_LABELS, label
+from ..core.audit import ACTION_LABELS, OBJECT_LABELS, jsonable, label
 from ..core.models import AuditEvent, User, utcnow
 from ..extensions import db
 from ..i18n import format_date, format_datetime
@@ -44,24 +43,9 @@ FORMAT = "registry-person-export/1"
 # --- collecting ------------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    """A value as JSON: dates ISO 8601, enums by value, decimals as strings."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _columns(obj: Any, *, skip: Sequence[str] = ()) -> dict[str, Any]:
     """Every stored column of a row (foreign keys included), as JSON values."""
-    return {attr.key: _plain(getattr(obj, attr.key)) for attr in inspect(type(obj)).column_attrs
+    return {attr.key: jsonable(getattr(obj, attr.key)) for attr in inspect(type(obj)).column_attrs
             if attr.key not in skip}
 
 
@@ -79,7 +63,7 @@ def audit_trail(person: Person) -> list[AuditEvent]:
 
 def person_data(person: Person) -> dict[str, Any]:
     """Everything stored about the person, as plain JSON values."""
-    data: dict[str, Any] = {"format": FORMAT, "generated_at": _plain(utcnow())}
+    data: dict[str, Any] = {"format": FORMAT, "generated_at": jsonable(utcnow())}
     data["person"] = _columns(person)
     data["person"]["partner_name"] = person.partner.name_fi if person.partner else None
     data["trainings"] = [{**_columns(t), "verified_by": _user(t.verified_by)} for t in person.trainings]
@@ -96,7 +80,7 @@ def person_data(person: Person) -> dict[str, Any]:
                          "reported_by_partner_name": c.reported_by_partner.name_fi if c.reported_by_partner else None}
                         for c in person.concerns]
     data["documents"] = [_columns(d, skip=("uploaded_by_id",)) for d in person_documents(person)]
-    data["audit_trail"] = [{"at": _plain(e.at), "actor": e.actor_label, "action": e.action,
+    data["audit_trail"] = [{"at": jsonable(e.at), "actor": e.actor_label, "action": e.action,
                             "object_type": e.object_type, "object_id": e.object_id, "note": e.note}
                            for e in audit_trail(person)]
     return data
@@ -194,7 +178,7 @@ def _sections(person: Person) -> list[Section]:
                       (_("Reasons"), reasons or "–"),
                       (_("Engine and parameter versions"), f"{x.engine_version} / {x.parameters_version}"),
                       (_("Run by"), _text(_user(x.run_by))),
-                      (_("Inputs"), json.dumps(_plain(x.inputs), ensure_ascii=False, sort_keys=True))]
+                      (_("Inputs"), json.dumps(jsonable(x.inputs), ensure_ascii=False, sort_keys=True))]
         for d in a.decisions:
             lines += [(_("Director's decision"), f"{_d(d.decided_at)}: {_lbl(OUTCOME_LABELS, d.outcome)}"),
                       (_("Conditions"), _text(d.conditions)), (_("Reasoning"), d.reasoning),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -16,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..core import audit
 from ..core.pagination import paginate
 from ..core.services import ServiceError
+from ..core.web import form_failed
 from ..extensions import db
 from ..i18n import current_language
 from ..i18n import today as helsinki_today
@@ -23,12 +22,6 @@ from . import exports, protection
 from .models import Person
 from .protection_forms import EraseForm, ParametersForm
 from .views import bp
-
-
-def _fail(form: Any, error: ServiceError) -> None:
-    db.session.rollback()
-    field = getattr(form, error.field or "", None)
-    (field.errors if field is not None else form.form_errors).append(error.message)
 
 
 def _attachment(data: bytes, mimetype: str, filename: str) -> Response:
@@ -98,7 +91,7 @@ def retention_erase() -> ResponseReturnValue:
                 erased += 1
         db.session.commit()
     except ServiceError as error:
-        _fail(form, error)
+        form_failed(form, error)
         return _retention_page(form, 400)
     except StaleDataError:  # another coordinator (or the daily job) erased one of them at the same moment
         db.session.rollback()
@@ -134,5 +127,5 @@ def parameters_new() -> ResponseReturnValue:
             flash(_("Version %(version)s of the policy parameters was added.", version=row.version), "success")
             return redirect(url_for("access.parameters"))
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
     return render_template("access/parameters_form.html", form=form, today=today), 400 if form.errors else 200

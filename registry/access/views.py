@@ -18,12 +18,12 @@ from wtforms.fields.choices import SelectChoice
 
 from ..core import audit
 from ..core.access import allowed
-from ..core.database import write_intent
 from ..core.documents import send_document
 from ..core.models import Document, Unit
 from ..core.pagination import paginate
-from ..core.queries import MAX_ID, get_or_404
+from ..core.queries import MAX_ID, get_or_404, get_or_none
 from ..core.services import ServiceError, scope_unit_ids
+from ..core.web import form_failed
 from ..directory import queries as directory_queries
 from ..directory.models import Partner
 from ..directory.services import format_phone
@@ -59,15 +59,6 @@ def _labels() -> dict[str, Any]:
             "max_mb": f"{int(current_app.config['DOCUMENT_MAX_BYTES']) / 1024 / 1024:g}"}
 
 
-def _fail(form: Any, error: ServiceError) -> None:
-    db.session.rollback()
-    field = getattr(form, error.field or "", None)
-    (field.errors if field is not None else form.form_errors).append(error.message)
-
-
-def _get(model: Any, ident: int | None) -> Any:
-    """The row with this primary key, or None (numbers no INTEGER key can hold name nothing)."""
-    return db.session.get(model, ident) if ident and 0 < ident <= MAX_ID else None
 
 
 def _arg(name: str, length: int = 40) -> str:
@@ -102,13 +93,6 @@ def _person_or_404(person_id: int) -> Person:
         abort(404)
     return person
 
-
-def _log_view(obj: Any, note: str | None = None) -> None:
-    """Audit-log a read of sensitive data, in a write transaction of its own (SQLite takes the lock up front)."""
-    db.session.commit()
-    with write_intent():
-        audit.record("view", obj, note=note)
-        db.session.commit()
 
 
 def _unit_scope() -> set[int] | None:
@@ -149,7 +133,7 @@ def person(person_id: int) -> ResponseReturnValue:
     states = {c.id: services.clearance_state([c.valid_until], today) for c in found.clearances if c.completed_on}
     page = render_template("access/person.html", person=found, today=today, exports=exports, clearance_states=states,
                            summary=services.people_summaries([found.id], today)[found.id])
-    _log_view(found)
+    audit.record_read(found)
     return page
 
 
@@ -160,7 +144,7 @@ def document(person_id: int, document_id: int) -> ResponseReturnValue:
         abort(404)  # only the person's own documents, whatever exists under other ids
     doc = get_or_404(Document, document_id)
     response = send_document(doc)
-    _log_view(doc, note=f"person {found.id}")
+    audit.record_read(doc, note=f"person {found.id}")
     return response
 
 
@@ -169,7 +153,7 @@ def document(person_id: int, document_id: int) -> ResponseReturnValue:
 
 def _person_data(form: PersonForm) -> dict[str, Any]:
     return {"name": form.name.data, "email": form.email.data, "phone": form.phone.data, "role": form.role.data,
-            "partner": _get(Partner, form.partner.data), "peer_role": form.peer_role.data,
+            "partner": get_or_none(Partner, form.partner.data), "peer_role": form.peer_role.data,
             "developer_role": form.developer_role.data, "hourly_fee": form.hourly_fee.data,
             "travel_costs_paid": form.travel_costs_paid.data, "undertaking_signed_on": form.undertaking_signed_on.data,
             "open_criminal_case": form.open_criminal_case.data, "notes": form.notes.data}
@@ -196,7 +180,7 @@ def _person_form_page(person: Person | None) -> ResponseReturnValue:
             flash(_("The record of %(name)s was saved.", name=saved.name), "success")
             return redirect(url_for("access.person", person_id=saved.id))
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
     return _page("access/person_form.html", form, person=person)
 
 
@@ -225,7 +209,7 @@ def _training_form_page(person: Person, training: Training | None) -> ResponseRe
             flash(_("The training was saved."), "success")
             return _to_person(person.id, "trainings")
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
             person = _person_or_404(person.id)
     return _page("access/training_form.html", form, person=person, training=training)
 
@@ -262,7 +246,7 @@ def _clearance_form_page(person: Person, clearance: SecurityClearance | None) ->
             flash(_("The security clearance was saved."), "success")
             return _to_person(person.id, "clearances")
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
             person = _person_or_404(person.id)
     return _page("access/clearance_form.html", form, person=person, clearance=clearance)
 
@@ -290,7 +274,7 @@ def induction_new(person_id: int) -> ResponseReturnValue:
     form.unit.choices = [NONE] + [SelectChoice(uid, name) for uid, name in
                                   directory_queries.unit_choices(_unit_scope())]
     if form.validate_on_submit():
-        data = {"unit": _get(Unit, form.unit.data), "inducted_on": form.inducted_on.data,
+        data = {"unit": get_or_none(Unit, form.unit.data), "inducted_on": form.inducted_on.data,
                 "inducted_by": form.inducted_by.data}
         try:
             services.add_induction(found, data, user=current_user, today=helsinki_today())
@@ -298,7 +282,7 @@ def induction_new(person_id: int) -> ResponseReturnValue:
             flash(_("The induction was recorded."), "success")
             return _to_person(person_id, "inductions")
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
             found = _person_or_404(person_id)
     return _page("access/induction_form.html", form, person=found)
 
@@ -318,11 +302,11 @@ def _sentence_form_page(person: Person, sentence: Sentence | None) -> ResponseRe
             flash(_("The sentence facts were saved."), "success")
             return _to_person(person.id, "sentences")
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
             person = _person_or_404(person.id)
     page = _page("access/sentence_form.html", form, person=person, sentence=sentence)
     if request.method == "GET" and sentence is not None:
-        _log_view(sentence)  # criminal-offence data (GDPR art. 10): every read is logged
+        audit.record_read(sentence)  # criminal-offence data (GDPR art. 10): every read is logged
     return page
 
 
@@ -371,14 +355,14 @@ def _org_clearance_form_page(clearance: SecurityClearance | None) -> ResponseRet
         if clearance is not None:
             form.result.data = clearance.result.value if clearance.result else ""
     if form.validate_on_submit():
-        data = {**_clearance_data(form), "partner": _get(Partner, form.partner.data)}
+        data = {**_clearance_data(form), "partner": get_or_none(Partner, form.partner.data)}
         try:
             saved = services.save_org_clearance(clearance or SecurityClearance(), data, today=helsinki_today())
             db.session.commit()
             flash(_("The organisation's security clearance was saved."), "success")
             return redirect(url_for("access.org_clearances", partner=saved.partner_id))
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
     return _page("access/org_clearance_form.html", form, clearance=clearance)
 
 

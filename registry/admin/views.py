@@ -18,6 +18,7 @@ from ..core.models import Region, Unit, UnitKind, User
 from ..core.pagination import paginate
 from ..core.services import ServiceError
 from ..core.views import ROLE_NAMES
+from ..core.web import form_failed
 from ..extensions import db
 from .forms import NewUserForm, RegionForm, UnitForm, UserForm
 
@@ -29,11 +30,6 @@ def _unit_choices(kinds: tuple[UnitKind, ...] | None = None, exclude: Unit | Non
     units = [u for u in queries.units_ordered() if kinds is None or u.kind in kinds]
     return [NONE_CHOICE] + [SelectChoice(u.id, u.name()) for u in units if u is not exclude]
 
-
-def _fail(form: Any, error: ServiceError) -> None:
-    db.session.rollback()
-    field = getattr(form, error.field or "", None)
-    (field.errors if field is not None else form.form_errors).append(error.message)
 
 
 # --- users ----------------------------------------------------------------------------------------
@@ -74,7 +70,7 @@ def user_new() -> ResponseReturnValue:
                     name=user.name), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
     return _user_page(form, None)
 
 
@@ -97,7 +93,7 @@ def user_edit(user_id: int) -> ResponseReturnValue:
             flash(_("The changes were saved."), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
     return _user_page(form, user)
 
 
@@ -163,7 +159,7 @@ def _unit_page(unit: Unit | None) -> ResponseReturnValue:
             flash(_("The unit was saved."), "success")
             return redirect(url_for("admin.unit_edit", unit_id=saved.id))
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
     return render_template("admin/unit_form.html", form=form, unit=unit), 400 if form.errors else 200
 
 

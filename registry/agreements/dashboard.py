@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from ..core.models import AuditEvent, UnitKind
+from ..core.pagination import PageShape
 from ..core.services import scope_unit_ids
 from ..directory.currency import unit_centres
 from ..directory.models import LiaisonRole, LiaisonSide
@@ -380,40 +381,17 @@ def attention(scope: Scope, today: date, *, limit: int = LIST_SIZE) -> list[Atte
             for key in LIST_KEYS]
 
 
-@dataclass
-class ListPage:
-    """One page of a whole attention list, shaped like a Flask-SQLAlchemy page for the pagination macro."""
+@dataclass(frozen=True)
+class ListPage(PageShape):
+    """One page of a whole attention list, shaped for the pagination macro."""
 
-    items: list[Item]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
+    items: list[Item] = field(default_factory=list)
 
 
 def attention_page(scope: Scope, key: str, today: date, page: int, per_page: int) -> ListPage:
     """One page of the whole list `key` of the scope (a key not in LIST_KEYS gives an empty page)."""
     if scope.empty or key not in LIST_KEYS:
-        return ListPage([], 1, per_page, 0)
+        return ListPage(1, per_page, 0)
     condition, offset = scope_condition(scope), (page - 1) * per_page
     if key in {"notice", "decision", "review"}:
         found = find_deadlines(condition, today, today + timedelta(days=DEADLINE_DAYS), today, kinds=(key,),
@@ -421,7 +399,7 @@ def attention_page(scope: Scope, key: str, today: date, page: int, per_page: int
         shown = found[offset:offset + per_page]
         loaded = load_agreements(d.agreement_id for d in shown)
         items = [Item(loaded[d.agreement_id], d.on) for d in shown if d.agreement_id in loaded]
-        return ListPage(items, page, per_page, len(found))
+        return ListPage(page, per_page, len(found), items)
     where = and_(condition, _list_condition(key, today))
     total = db.session.scalar(select(func.count(Agreement.id)).where(where)) or 0
     ids = list(db.session.scalars(select(Agreement.id).where(where).order_by(*_list_order(key))
@@ -433,7 +411,7 @@ def attention_page(scope: Scope, key: str, today: date, page: int, per_page: int
         on = agreement.valid_until if key.startswith("expiring_") else \
             agreement.status_changed_at.astimezone(HELSINKI).date() if key == "stalled" else None
         items.append(Item(agreement, on, missing.get(agreement.id, ())))
-    return ListPage(items, page, per_page, total)
+    return ListPage(page, per_page, total, items)
 
 
 # --- the validity timeline ------------------------------------------------------------------------

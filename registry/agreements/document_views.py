@@ -21,11 +21,11 @@ from wtforms.validators import InputRequired, Length
 
 from ..core import audit
 from ..core.access import allowed
-from ..core.database import write_intent
 from ..core.documents import send_document
 from ..core.models import utcnow
 from ..core.queries import get_or_404
 from ..core.services import ServiceError
+from ..core.web import form_failed
 from ..extensions import db
 from ..i18n import current_language
 from ..i18n import today as helsinki_today
@@ -60,18 +60,6 @@ def _document_helpers() -> dict[str, Any]:
             "may_upload_documents": _may_upload, "DOCUMENT_ROLE_LABELS": ROLE_LABELS}
 
 
-def _fail(form: Any, error: ServiceError) -> None:
-    db.session.rollback()
-    field = getattr(form, error.field or "", None)
-    (field.errors if field is not None else form.form_errors).append(error.message)
-
-
-def _log_view(obj: Any, note: str) -> None:
-    """Audit-log the read of a document in a write transaction of its own (SQLite takes the lock up front)."""
-    db.session.commit()
-    with write_intent():
-        audit.record("view", obj, note=note)
-        db.session.commit()
 
 
 @bp.route("/<int:agreement_id>/documents/new", methods=["GET", "POST"])
@@ -97,7 +85,7 @@ def document_new(agreement_id: int) -> ResponseReturnValue:
                                          user=current_user,
                                          replaces_id=int(form.replaces.data) if form.replaces.data else None)
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
         else:
             db.session.commit()
             flash(_("The document %(title)s (version %(n)d) was saved.", title=doc.title, n=doc.version_no),
@@ -114,7 +102,7 @@ def document(agreement_id: int, document_id: int) -> ResponseReturnValue:
     if doc is None:
         abort(404)  # another agreement's document, a confidential one for staff, or none at all
     response = send_document(doc.document)
-    _log_view(doc, note=f"agreement {agreement_id}: {doc.title}, version {doc.version_no}")
+    audit.record_read(doc, note=f"agreement {agreement_id}: {doc.title}, version {doc.version_no}")
     return response
 
 

@@ -24,11 +24,11 @@ from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from ..config import LANGUAGES
+from ..core.daily import claim_reminder
 from ..core.mail import send_mail
 from ..core.models import SentReminder, User
 from ..directory.models import Contact, LiaisonRole, LiaisonSide
@@ -71,15 +71,6 @@ def digest_key(user_id: int, today: date) -> str:
     return f"agreement-digest:{user_id}:{year}-W{week:02d}"
 
 
-def claim(key: str) -> bool:
-    """Record the reminder as sent unless it already is (the unique key also guards parallel runs)."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(SentReminder(key=key))
-            db.session.flush()
-    except IntegrityError:
-        return False
-    return True
 
 
 # --- recipients -----------------------------------------------------------------------------------
@@ -246,7 +237,7 @@ def send_reminders(today: date) -> dict[str, Any]:
         if agreement is None or not people:
             summary["without_recipients"] += 1  # kept unsent: a mailbox or liaison added later still gets it
             continue
-        if not claim(reminder_key(deadline, step)):  # a parallel run sent it a moment ago
+        if not claim_reminder(reminder_key(deadline, step)):  # a parallel run sent it a moment ago
             continue
         for person in people:
             if person.digest:
@@ -286,7 +277,7 @@ def send_digests(today: date) -> dict[str, Any]:
         if digest_key(user.id, today) in sent:
             continue
         entries = digest_entries(user, today, max(steps))
-        if not entries or not claim(digest_key(user.id, today)):
+        if not entries or not claim_reminder(digest_key(user.id, today)):
             continue
         subject, body = digest_email(user, entries, today)
         send_mail(user.email, subject, body)

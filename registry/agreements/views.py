@@ -14,8 +14,9 @@ from ..core.access import allowed
 from ..core.audit import jsonable as audit_value
 from ..core.models import Unit, UnitKind
 from ..core.pagination import paginate
-from ..core.queries import MAX_ID
+from ..core.queries import get_or_none
 from ..core.services import ServiceError, scope_unit_ids
+from ..core.web import form_failed
 from ..directory import queries as directory_queries
 from ..directory.models import SIDE_LABELS, Contact, LiaisonSide, Partner
 from ..extensions import db
@@ -53,15 +54,6 @@ def _labels() -> dict[str, Any]:
             "TRANSITION_LABELS": services.TRANSITION_LABELS}
 
 
-def _fail(form: Any, error: ServiceError) -> None:
-    db.session.rollback()
-    field = getattr(form, error.field or "", None)
-    (field.errors if field is not None else form.form_errors).append(error.message)
-
-
-def _get(model: Any, ident: int | None) -> Any:
-    """The row with this primary key, or None (numbers no INTEGER key can hold name nothing)."""
-    return db.session.get(model, ident) if ident and 0 < ident <= MAX_ID else None
 
 
 def _agreement_or_404(agreement_id: int) -> Agreement:
@@ -187,7 +179,7 @@ def _data(form: AgreementForm, found: dict[str, dict[int, Any]]) -> dict[str, An
         "themes": [found["themes"][i] for i in form.themes.data or []],
         "legal_bases": [found["bases"][i] for i in form.legal_bases.data or []],
         "counterpart_kind": found["kinds"].get(form.counterpart_kind.data or 0),
-        "parent": _get(Agreement, form.parent.data),
+        "parent": get_or_none(Agreement, form.parent.data),
         "parties": [partners[i] for i in form.parties.data or [] if i in partners],
         "dnro": form.dnro.data or None, "signed_on": form.signed_on.data, "valid_from": form.valid_from.data,
         "valid_until": form.valid_until.data, "renewal_type": RenewalType(form.renewal_type.data),
@@ -307,7 +299,7 @@ def _form_page(agreement: Agreement | None) -> ResponseReturnValue:
             # Saving again is a conscious choice after seeing the changes: the form now carries the new version.
             form.version.data = str(error.current_version)
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
     page = render_template("agreements/form.html", form=form, agreement=agreement, stale=stale)
     return page, 409 if stale is not None else 400 if form.errors or form.form_errors else 200
 
@@ -340,14 +332,14 @@ def transition(agreement_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             services.transition(agreement, step, user=current_user, today=helsinki_today(), note=form.note.data,
-                                superseded_by=_get(Agreement, form.superseded_by.data),
+                                superseded_by=get_or_none(Agreement, form.superseded_by.data),
                                 signed_on=form.signed_on.data, valid_from=form.valid_from.data,
                                 valid_until=form.valid_until.data)
             db.session.commit()
             flash(_("The status is now: %(status)s.", status=STATUS_LABELS[AgreementStatus(step)]), "success")
             return redirect(url_for("agreements.detail", agreement_id=agreement_id, _anchor="lifecycle"))
         except ServiceError as error:
-            _fail(form, error)  # a missing liaison has no field here: it goes to the form's own errors
+            form_failed(form, error)  # a missing liaison has no field here: it goes to the form's own errors
             agreement = _agreement_or_404(agreement_id)
     return _detail_page(agreement, form)
 
@@ -375,7 +367,7 @@ def amend(agreement_id: int) -> ResponseReturnValue:
                   "success")
             return redirect(url_for("agreements.edit", agreement_id=made.id))
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
             agreement = _agreement_or_404(agreement_id)
     page = render_template("agreements/amend_form.html", form=form, agreement=agreement)
     return page, 400 if form.errors or form.form_errors else 200
@@ -401,7 +393,7 @@ def liaison_add(agreement_id: int) -> ResponseReturnValue:
         wanted = request.args.get("side", "")
         form.side.data = wanted if wanted in LiaisonSide._value2member_map_ else LiaisonSide.RISE.value
     if form.validate_on_submit():
-        contact = _get(Contact, form.contact.data)
+        contact = get_or_none(Contact, form.contact.data)
         try:
             if contact is None:
                 raise ServiceError(_("Choose the contact."), "contact")
@@ -411,7 +403,7 @@ def liaison_add(agreement_id: int) -> ResponseReturnValue:
             flash(_("%(name)s is now a liaison of this agreement.", name=contact.name), "success")
             return redirect(url_for("agreements.detail", agreement_id=agreement_id, _anchor="liaisons"))
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
             agreement = _agreement_or_404(agreement_id)
     page = render_template("agreements/liaison_form.html", form=form, agreement=agreement,
                            has_choices=bool(own or rise))

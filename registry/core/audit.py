@@ -188,6 +188,16 @@ def record(action: str, obj: Any = None, *, object_type: str | None = None, obje
     ))
 
 
+def record_read(obj: Any, note: str | None = None) -> None:
+    """Audit-log a read of sensitive data in a write transaction of its own (SQLite takes the lock up front)."""
+    from .database import write_intent
+
+    db.session.commit()
+    with write_intent():
+        record("view", obj, note=note)
+        db.session.commit()
+
+
 def register_audit(app: Any) -> None:
     """Attach the flush listeners to every SQLAlchemy session (once per process); template filters."""
     app.jinja_env.filters["audit_action"] = lambda key: label(ACTION_LABELS, key)

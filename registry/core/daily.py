@@ -32,9 +32,11 @@ from typing import Any
 import click
 from flask import Flask, current_app, g
 from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from .database import write_intent
+from .models import SentReminder
 from .services import ServiceError
 
 DailyFunc = Callable[..., dict[str, Any]]
@@ -152,3 +154,15 @@ def jobs_daily(day: datetime | None, erase_expired: bool) -> None:
     failed = [name for name, summary in results.items() if "error" in summary]
     if failed:
         raise click.ClickException(f"failed: {', '.join(failed)}")
+
+
+def claim_reminder(key: str) -> bool:
+    """Record a reminder as sent unless it already is: False when it was (the unique key also guards runs in
+    parallel). Call it before queueing the e-mail, in the same transaction."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(SentReminder(key=key))
+            db.session.flush()
+    except IntegrityError:
+        return False
+    return True

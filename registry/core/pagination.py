@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, request
@@ -20,3 +21,38 @@ def paginate(stmt: Any, per_page: int | None = None) -> Any:
     """One page of the statement's rows (Flask-SQLAlchemy Pagination) for the current request."""
     return db.paginate(stmt, page=page_number(), per_page=per_page or current_app.config["PAGE_SIZE"],
                        error_out=False)
+
+
+@dataclass(frozen=True)
+class PageShape:
+    """The attributes the pagination macro reads, for pages not built by `paginate` (grouped search results,
+    dashboard lists)."""
+
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one)."""
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        """Whether there is a page before this one."""
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        """Whether there is a page after this one."""
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        """The previous page's number."""
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        """The next page's number."""
+        return self.page + 1

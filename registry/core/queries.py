@@ -16,6 +16,11 @@ from .models import AuditEvent, Region, Unit, User, UserRole
 MAX_ID = 2**31 - 1  # INTEGER primary keys; larger numbers in a URL cannot name a row
 
 
+def get_or_none(model: Any, ident: int | None) -> Any:
+    """The row with this primary key, or None (numbers no INTEGER key can hold name nothing)."""
+    return db.session.get(model, ident) if ident and 0 < ident <= MAX_ID else None
+
+
 def get_or_404(model: Any, ident: int) -> Any:
     """The row with this primary key, or a 404 (also for numbers no INTEGER key can hold)."""
     obj = db.session.get(model, ident) if 0 < ident <= MAX_ID else None

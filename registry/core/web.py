@@ -113,3 +113,10 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(InternalServerError, _handle_500)
     if not app.testing:
         app.register_error_handler(Exception, _handle_500)
+
+
+def form_failed(form: Any, error: Any) -> None:
+    """Undo the failed change and show the service's message next to its field (or above the form)."""
+    db.session.rollback()
+    field = getattr(form, error.field or "", None)
+    (field.errors if field is not None else form.form_errors).append(error.message)

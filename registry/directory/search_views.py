@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
+from ..core.pagination import PageShape
 from . import rules, search
 
 bp = Blueprint("search", __name__)
@@ -20,33 +20,7 @@ FORM_ARGS = ("q", "category", "region", "theme", "level", "active")  # kept in l
 MAX_Q = 2000  # characters echoed back into the form; the search itself reads the first 200
 
 
-@dataclass(frozen=True)
-class Page:
-    """The attributes the pagination macro reads."""
-
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
+Page = PageShape
 
 
 def filters_from(args: MultiDict[str, str]) -> search.Filters:

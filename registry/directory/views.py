@@ -16,8 +16,9 @@ from ..agreements.queries import partner_agreements
 from ..core.access import allowed
 from ..core.models import Unit, utcnow
 from ..core.pagination import paginate
-from ..core.queries import MAX_ID, get_or_404
+from ..core.queries import get_or_404, get_or_none
 from ..core.services import ServiceError
+from ..core.web import form_failed
 from ..extensions import db
 from ..i18n import LANGUAGE_NAMES, current_language
 from ..i18n import today as helsinki_today
@@ -75,15 +76,6 @@ def _labels() -> dict[str, Any]:
 
 
 
-def _fail(form: Any, error: ServiceError) -> None:
-    db.session.rollback()
-    field = getattr(form, error.field or "", None)
-    (field.errors if field is not None else form.form_errors).append(error.message)
-
-
-def _get(model: Any, ident: int | None) -> Any:
-    """The row with this primary key, or None (numbers no INTEGER key can hold name nothing)."""
-    return db.session.get(model, ident) if ident and 0 < ident <= MAX_ID else None
 
 
 def _choice_ids(choices: Any) -> set[int]:
@@ -213,9 +205,9 @@ def _partner_form_page(partner: Partner | None) -> ResponseReturnValue:
                 return redirect(url_for("directory.partner", partner_id=saved.id))
         except services.DuplicateBusinessId as error:
             duplicate_id = error.existing_id
-            _fail(form, error)
+            form_failed(form, error)
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
     page = render_template("directory/partner_form.html", form=form, partner=partner, similar=similar,
                            duplicate_id=duplicate_id)
     return page, 400 if form.errors else 200
@@ -262,7 +254,7 @@ def partner_liaison_add(partner_id: int) -> ResponseReturnValue:
             flash(_("%(name)s is now a liaison for this partner.", name=contact.name), "success")
             return redirect(url_for("directory.partner", partner_id=partner_id, _anchor="liaisons"))
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
             partner = queries.partner_for_page(partner_id) or partner
     return _partner_page(partner, form)
 
@@ -287,9 +279,9 @@ def partner_merge(partner_id: int) -> ResponseReturnValue:
     duplicate: Partner | None = None
     if valid:
         try:
-            duplicate = services.check_merge(survivor, _get(Partner, form.duplicate.data))
+            duplicate = services.check_merge(survivor, get_or_none(Partner, form.duplicate.data))
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
     if duplicate is not None and request.method == "POST":
         name = duplicate.name_fi
         moved = services.merge_partners(survivor, duplicate)
@@ -365,8 +357,8 @@ def contact(contact_id: int) -> ResponseReturnValue:
 
 def _contact_data(form: ContactForm) -> dict[str, Any]:
     return {
-        "kind": ContactKind(form.kind.data), "partner": _get(Partner, form.partner.data),
-        "unit": _get(Unit, form.unit.data), "name": form.name.data, "title": form.title.data or None,
+        "kind": ContactKind(form.kind.data), "partner": get_or_none(Partner, form.partner.data),
+        "unit": get_or_none(Unit, form.unit.data), "name": form.name.data, "title": form.title.data or None,
         "email": (form.email.data or "").lower() or None, "phone": form.phone.data or "",
         "mobile": form.mobile.data or "", "public": bool(form.public.data),
         "notes": (form.notes.data or "").strip() or None,
@@ -403,7 +395,7 @@ def _contact_form_page(contact: Contact | None) -> ResponseReturnValue:
             flash(_("The contact %(name)s was saved.", name=saved.name), "success")
             return redirect(url_for("directory.contact", contact_id=saved.id))
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
     page = render_template("directory/contact_form.html", form=form, contact=contact)
     return page, 400 if form.errors else 200
 
@@ -442,7 +434,7 @@ def role_add(contact_id: int) -> ResponseReturnValue:
         try:
             services.add_liaison_role(
                 contact, subject=subject, side=LiaisonSide(form.side.data),
-                partner=_get(Partner, form.partner.data) if subject is LiaisonSubject.PARTNER else None,
+                partner=get_or_none(Partner, form.partner.data) if subject is LiaisonSubject.PARTNER else None,
                 theme_id=(form.theme.data or None) if subject is LiaisonSubject.THEME else None,
                 project=form.project.data if subject is LiaisonSubject.PROJECT else None,
                 valid_from=form.valid_from.data, valid_to=form.valid_to.data)
@@ -450,7 +442,7 @@ def role_add(contact_id: int) -> ResponseReturnValue:
             flash(_("The liaison role was added."), "success")
             return redirect(url_for("directory.contact", contact_id=contact_id, _anchor="roles"))
         except ServiceError as error:
-            _fail(form, error)
+            form_failed(form, error)
             contact = _contact_or_404(contact_id)
     return _contact_page(contact, form)
 

@@ -27,6 +27,7 @@ from registry.access.models import (
     Sentence,
     Training,
 )
+from registry.core.daily import claim_reminder
 from registry.core.documents import document_path, store_document
 from registry.core.models import AuditEvent, Document, OutboxMessage, SentReminder, Unit, User
 from registry.core.services import ServiceError
@@ -301,8 +302,8 @@ def test_clearance_reminders_are_sent_once(app, clearances):
 
 def test_the_unique_key_guards_parallel_runs(app, clearances):
     with app.app_context(), app.test_request_context():
-        assert daily._claim("clearance:1:2030-01-01:60") is True
-        assert daily._claim("clearance:1:2030-01-01:60") is False  # a second run inserting the same key
+        assert claim_reminder("clearance:1:2030-01-01:60") is True
+        assert claim_reminder("clearance:1:2030-01-01:60") is False  # a second run inserting the same key
         db.session.commit()
         assert db.session.scalar(select(func.count(SentReminder.id))) == 1
         # A reminder another process already recorded is not sent again.

@@ -15,6 +15,7 @@ from registry.agreements import reminders
 from registry.agreements.dashboard import Deadline
 from registry.agreements.models import Agreement, Reminder
 from registry.core import daily
+from registry.core.daily import claim_reminder
 from registry.core.models import OutboxMessage, SentReminder, Unit, User
 from registry.directory.models import Contact
 from registry.extensions import db
@@ -142,8 +143,8 @@ def test_parallel_runs_send_once(app, agreement):
 
 def test_claim_refuses_a_key_already_taken(app):
     with app.app_context():
-        assert reminders.claim("agreement:1:review:2027-01-01:7")
-        assert not reminders.claim("agreement:1:review:2027-01-01:7")
+        assert claim_reminder("agreement:1:review:2027-01-01:7")
+        assert not claim_reminder("agreement:1:review:2027-01-01:7")
         db.session.commit()  # the session is still usable after the refused insert
         assert db.session.scalar(select(func.count(SentReminder.id))) == 1
 
