@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from registry.access.rules import (
@@ -29,6 +29,9 @@ P = PolicyParameters("test", date(2021, 1, 1), waiting_years=3, paired_waiting_y
 RANK = {"eligible": 0, "needs_review": 1, "not_eligible": 2}
 days = st.integers(min_value=0, max_value=1500).map(lambda n: timedelta(days=n))
 dates = st.dates(min_value=date(2012, 1, 1), max_value=date(2026, 12, 31))
+
+# Pure and fast, but a busy CI machine must not turn slowness into a failure: no per-example deadline.
+PROPERTIES = settings(database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -86,7 +89,7 @@ def later_or_same(after: Result, before: Result) -> bool:
     return after.eligible_from is None or after.eligible_from >= before.eligible_from
 
 
-@settings(max_examples=300, database=None)
+@settings(PROPERTIES, max_examples=300)
 @given(data=st.data(), first=dates, gap=days)
 def test_a_later_as_of_never_turns_eligible_into_not_eligible(data, first, gap):
     # An expiring clearance is the one fact that rightly worsens with time: here it stays valid throughout.
@@ -99,7 +102,7 @@ def test_a_later_as_of_never_turns_eligible_into_not_eligible(data, first, gap):
         assert "waiting_period_running" in before.reasons
 
 
-@settings(max_examples=300, database=None)
+@settings(PROPERTIES, max_examples=300)
 @given(person=facts())
 def test_pairing_never_makes_eligible_from_later_or_the_decision_worse(person):
     alone = assess(replace(person, close_pair="none"), P)
@@ -112,7 +115,7 @@ def test_pairing_never_makes_eligible_from_later_or_the_decision_worse(person):
         assert paired.period_start == alone.period_start
 
 
-@settings(max_examples=300, database=None)
+@settings(PROPERTIES, max_examples=300)
 @given(data=st.data(), person=facts())
 def test_a_sentence_enforced_after_all_others_never_makes_eligible_from_earlier(data, person):
     latest = max((key(s) for s in person.sentences), default=date(2000, 1, 1))
@@ -124,7 +127,7 @@ def test_a_sentence_enforced_after_all_others_never_makes_eligible_from_earlier(
     assert RANK[after.decision] >= RANK[before.decision] or not before.waiting_rule_applies
 
 
-@settings(max_examples=500, database=None)
+@settings(PROPERTIES, max_examples=500)
 @given(data=st.data(), person=facts())
 def test_adding_any_sentence_moves_eligible_from_earlier_only_with_an_earlier_offence_review(data, person):
     # Rule 4 taken literally: a sentence enforced before others can make a later one an "earlier offence"
@@ -138,7 +141,7 @@ def test_adding_any_sentence_moves_eligible_from_earlier_only_with_an_earlier_of
         assert after.decision != "eligible"
 
 
-@settings(max_examples=300, database=None)
+@settings(PROPERTIES, max_examples=300)
 @given(person=facts())
 def test_result_invariants(person):
     result = assess(person, P)
@@ -157,7 +160,7 @@ def test_result_invariants(person):
     assert sorted(t.index for t in result.sentences) == list(range(len(person.sentences)))
 
 
-@settings(max_examples=300, database=None)
+@settings(PROPERTIES, max_examples=300)
 @given(person=facts(), seed=st.randoms(use_true_random=False))
 def test_input_order_does_not_matter_when_ordering_dates_differ(person, seed):
     if len({key(s) for s in person.sentences}) < len(person.sentences):
