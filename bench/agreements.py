@@ -27,7 +27,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from bench.run import Client, percentile, wait_until_up
+from bench.run import Client, percentile, report_problems, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 DIRECTOR_EMAIL = "juha.johtaja@demo.rise.example"
@@ -224,12 +224,7 @@ def measure(args: argparse.Namespace) -> int:
     print(f"{'list page | API: SQL statements per request':<52}{shown:>12}{'constant':>12}  {verdict(constant)}")
     print()
     print("JSON " + json.dumps(result, ensure_ascii=False, sort_keys=True))
-    if problems:
-        print("Errors:")
-        for problem in problems[:20]:
-            print("  " + problem)
-        return 1
-    return 0
+    return report_problems(problems)
 
 
 def main(argv: list[str] | None = None) -> int:

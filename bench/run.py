@@ -383,12 +383,17 @@ def measure(args: argparse.Namespace) -> int:
     for url, n in list_query_counts():
         print(f"  {url:<56}{n!s:>8}")
     print()
-    if problems:
-        print("Errors:")
-        for problem in problems[:20]:
-            print("  " + problem)
-        return 1
-    return 0
+    return report_problems(problems)
+
+
+def report_problems(problems: list[str]) -> int:
+    """Print the first errors of a benchmark run; the exit status: 1 when there were any."""
+    if not problems:
+        return 0
+    print("Errors:")
+    for problem in problems[:20]:
+        print("  " + problem)
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
