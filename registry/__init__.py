@@ -46,6 +46,7 @@ def register_extensions(app: Flask) -> None:
     from .core.web import register_web
     from .directory import models as _directory_models  # noqa: F401  (tables for migrations)
     from .directory.search import register_search
+    from .meetings import models as _meeting_models  # noqa: F401  (tables for migrations)
     from .extensions import db, limiter, login_manager, migrate
     from .i18n import register_i18n
 
@@ -76,9 +77,10 @@ def register_blueprints(app: Flask) -> None:
     from .directory.search_views import bp as search_bp
     from .directory.transfer_views import bp as transfer_bp
     from .directory.views import bp as directory_bp
+    from .meetings.views import bp as meetings_bp
 
     for bp in (main_bp, auth_bp, admin_bp, api_bp, directory_bp, search_bp, transfer_bp, currency_bp, outbox_bp,
-               access_bp, agreements_bp):
+               access_bp, agreements_bp, meetings_bp):
         app.register_blueprint(bp)
 
 

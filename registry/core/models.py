@@ -144,6 +144,7 @@ class User(db.Model):  # type: ignore[name-defined]
     totp_last_step: Mapped[int | None]  # the last accepted time step: a code is never accepted twice
     # The secret of the personal calendar feed URLs (subscribable without a cookie); revocable and rotatable.
     feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    feed_includes_deadlines: Mapped[bool] = mapped_column(default=True)  # agreement deadlines in the personal feed
     must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
