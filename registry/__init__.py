@@ -46,9 +46,9 @@ def register_extensions(app: Flask) -> None:
     from .core.web import register_web
     from .directory import models as _directory_models  # noqa: F401  (tables for migrations)
     from .directory.search import register_search
-    from .meetings import models as _meeting_models  # noqa: F401  (tables for migrations)
     from .extensions import db, limiter, login_manager, migrate
     from .i18n import register_i18n
+    from .meetings import models as _meeting_models  # noqa: F401  (tables for migrations)
 
     register_database(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, include_object=include_object)
