@@ -75,6 +75,7 @@ def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
     application = create_app({
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
         "TEMPLATES_STRICT": True, "RATELIMIT_STORAGE_URI": "memory://", "JOBS_SYNCHRONOUS": True,
+        "DOCUMENT_FOLDER": str(tmp_path / "documents"),  # never the checkout's instance folder
     })
     # No app context stays pushed during the test: each request must get its own, as in production.
     with application.app_context():
