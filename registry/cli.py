@@ -60,8 +60,8 @@ def init_db() -> None:
 @with_appcontext
 @click.option("--demo", is_flag=True, help="Also add the deterministic demo data set.")
 @click.option("--scale", type=click.IntRange(min=0, max=10_000_000), default=0, metavar="N",
-              help="With --demo: generate N partners and proportional contacts, and N/2 agreements "
-                   "(for benchmarks).")
+              help="With --demo: generate N partners and proportional contacts, N/2 agreements "
+                   "and N/100 networks with their meeting series (for benchmarks).")
 def seed(demo: bool, scale: int) -> None:
     """Load reference data (idempotent); --demo adds demo data and prints demo sign-ins."""
     from .access.demo import load_access_demo
@@ -69,6 +69,8 @@ def seed(demo: bool, scale: int) -> None:
     from .agreements.reference import load_national_reference
     from .agreements.scale import generate_agreements
     from .directory.demo import generate_partners
+    from .meetings.demo import load_meetings_demo
+    from .meetings.scale import generate_meetings
     from .seed import load_demo, load_reference
 
     if scale and not demo:
@@ -90,6 +92,10 @@ def seed(demo: bool, scale: int) -> None:
             agreements_added = load_agreements_demo()
             db.session.commit()
             click.echo("Demo agreements: " + ", ".join(f"{k} added {v}" for k, v in agreements_added.items()))
+            meetings_added = load_meetings_demo()
+            db.session.commit()
+            click.echo("Demo networks and meetings: " + ", ".join(f"{k} added {v}"
+                                                                 for k, v in meetings_added.items()))
             if scale:
                 shown = [0]
 
@@ -111,6 +117,9 @@ def seed(demo: bool, scale: int) -> None:
                 made = generate_agreements(scale // 2, progress=agreement_progress)
                 click.echo(f"Generated agreements (--scale {scale}: {scale // 2}): "
                            + ", ".join(f"{k} added {v}" for k, v in made.items()))
+                networks = generate_meetings(scale // 100)
+                click.echo(f"Generated networks (--scale {scale}: {scale // 100}): "
+                           + ", ".join(f"{k} added {v}" for k, v in networks.items()))
             click.echo("\nDemo sign-ins (fictional users):")
             for login in logins:
                 extra = f"  TOTP secret: {login['totp']}" if login.get("totp") else ""

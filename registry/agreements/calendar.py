@@ -1,5 +1,5 @@
-"""The deadlines calendar (iCalendar, RFC 5545) and the personal feed token that lets a calendar program
-subscribe to it without a session cookie.
+"""The deadlines calendar (iCalendar, RFC 5545), subscribed to with the personal feed token of
+`registry.auth.feed` (no session cookie); its events also go into the personal meetings feed.
 
 Each deadline of an agreement in force (its end, the notice and decision deadlines, the next review) is an
 all-day event whose UID names the agreement and the kind of deadline only, so a calendar updates the event
@@ -8,8 +8,6 @@ in place when the date moves. All text goes through the `icalendar` library, whi
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
@@ -21,55 +19,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
+from ..auth.feed import user_by_feed_token  # noqa: F401  (the deadlines feed view checks the token with it)
 from ..core.models import User
-from ..core.queries import MAX_ID
 from ..extensions import db
 from ..i18n import HELSINKI, format_date
-from .dashboard import Scope, agreement_deadlines, find_deadlines, scope_condition
+from .dashboard import Scope, agreement_deadlines, find_deadlines, scope_condition, user_scope
 from .models import STATUS_LABELS, Agreement
 
 PRODID = "-//Rise//Cooperation registry agreements//FI"
 FEED_PAST_DAYS = 90  # deadlines this far back stay in the feed (a calendar would otherwise drop them at once)
 FEED_FUTURE_DAYS = 3 * 366
-TOKEN_BYTES = 32
-MAX_TOKEN_LENGTH = 64  # User.feed_token
-
 DEADLINE_LABELS = {
     "expiry": _l("End of validity"),
     "notice": _l("Notice deadline"),
     "decision": _l("Decision deadline"),
     "review": _l("Agreement review"),
 }
-
-
-# --- the feed token -------------------------------------------------------------------------------
-
-
-def new_feed_token(user: User) -> str:
-    """Give the user a new feed token (any earlier one stops working at once); returns it."""
-    # The user id in front lets the check load one user and compare in constant time.
-    user.feed_token = f"{user.id}.{secrets.token_urlsafe(TOKEN_BYTES)}"
-    db.session.flush()
-    return user.feed_token
-
-
-def revoke_feed_token(user: User) -> None:
-    """Turn the user's feed off: the subscribed address stops working."""
-    user.feed_token = None
-    db.session.flush()
-
-
-def user_by_feed_token(token: str) -> User | None:
-    """The active user whose feed token this is; None for anything else."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    ident, dot, _secret = token.partition(".")
-    if not dot or not ident.isdecimal() or not 0 < int(ident) <= MAX_ID:
-        return None
-    user = db.session.get(User, int(ident))
-    if user is None or not user.active or not user.feed_token:
-        return None
-    return user if hmac.compare_digest(user.feed_token.encode(), token.encode()) else None
 
 
 # --- the calendar ---------------------------------------------------------------------------------
@@ -109,18 +74,13 @@ def _description(agreement: Agreement, kind: str, on: date) -> str:
     return "\n".join(lines)
 
 
-def build_deadlines_calendar(agreements: Sequence[Agreement], *, now: datetime, name: str,
-                             link: Callable[[int], str] = _agreement_url) -> bytes:
-    """An iCalendar file with an all-day event for each deadline of these agreements (in the current
-    language); `link` gives the address of an agreement's page."""
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", "Europe/Helsinki")
+def deadline_events(agreements: Sequence[Agreement], *, now: datetime,
+                    link: Callable[[int], str] = _agreement_url) -> list[Event]:
+    """An all-day VEVENT for each deadline of these agreements (in the current language); `link` gives the
+    address of an agreement's page."""
     today = now.astimezone(HELSINKI).date()
     by_id = {a.id: a for a in agreements}
+    events = []
     for deadline in agreement_deadlines(agreements, today):
         agreement = by_id[deadline.agreement_id]
         event = Event()
@@ -134,5 +94,26 @@ def build_deadlines_calendar(agreements: Sequence[Agreement], *, now: datetime, 
         url = link(agreement.id)
         if url:
             event.add("url", url)
+        events.append(event)
+    return events
+
+
+def user_deadline_events(user: User, *, now: datetime,
+                         link: Callable[[int], str] = _agreement_url) -> list[Event]:
+    """The deadline events of the agreements the user is responsible for (what the deadlines feed shows)."""
+    return deadline_events(feed_agreements(user_scope(user), now.astimezone(HELSINKI).date()), now=now, link=link)
+
+
+def build_deadlines_calendar(agreements: Sequence[Agreement], *, now: datetime, name: str,
+                             link: Callable[[int], str] = _agreement_url) -> bytes:
+    """An iCalendar file with an all-day event for each deadline of these agreements (in the current
+    language); `link` gives the address of an agreement's page."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", "Europe/Helsinki")
+    for event in deadline_events(agreements, now=now, link=link):
         calendar.add_component(event)
     return calendar.to_ical()

@@ -241,7 +241,9 @@ def _get(summary: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 description of /api/v1/."""
-    return {
+    from .openapi_meetings import add_meetings
+
+    return add_meetings({
         "openapi": "3.1.0",
         "info": {"title": "Rise stakeholder-cooperation registry API", "version": "1",
                  "description": "Authenticate with the session cookie (state-changing calls then need the "
@@ -334,4 +336,4 @@ def openapi_document() -> dict[str, Any]:
                     "403": {"description": "Not a coordinator", "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Error"}}}}}}},
         },
-    }
+    })

@@ -376,3 +376,6 @@ def agreement(agreement_id: int) -> Response:
                          "at": t.at.isoformat(), "note": t.note} for t in item.transitions],
         "documents": [agreement_document_json(d) for g in groups for d in (g.current, *g.earlier)],
     })
+
+
+from . import meetings  # noqa: E402,F401  (registers the networks and meetings endpoints on bp)

@@ -16,7 +16,7 @@ from ..core import audit
 from ..core.models import ApiToken, User, UserSession
 from ..core.queries import get_or_404
 from ..extensions import db, limiter
-from . import services
+from . import feed, services
 from .forms import ChangePasswordForm, ConfirmForm, LoginForm, TokenForm, TotpSetupForm, VerifyForm
 
 bp = Blueprint("auth", __name__)
@@ -128,10 +128,13 @@ def _profile_page(**forms: object) -> str:
     context = {"password_form": ChangePasswordForm(user_email=user.email), "token_form": TokenForm(),
                "confirm_form": ConfirmForm()}
     context.update(forms)
-    feed_url = url_for("agreements.deadlines_ics", token=user.feed_token, _external=True) if user.feed_token else None
+    feed_url = deadlines_url = None
+    if user.feed_token:  # one token serves both: the personal meetings feed and the deadlines-only feed
+        feed_url = url_for("meetings.personal_feed", token=user.feed_token, _external=True)
+        deadlines_url = url_for("agreements.deadlines_ics", token=user.feed_token, _external=True)
     return render_template("auth/profile.html", user=user, tokens=tokens, sessions=sessions,
                            mfa_required=services.mfa_required(user), feed_url=feed_url,
-                           weekly_digest=weekly_digest(user), **context)
+                           deadlines_url=deadlines_url, weekly_digest=weekly_digest(user), **context)
 
 
 @bp.get("/profile")
@@ -222,16 +225,18 @@ def token_revoke(token_id: int) -> ResponseReturnValue:
 
 @bp.post("/profile/feed-token")
 def feed_token() -> ResponseReturnValue:
-    from ..agreements.calendar import new_feed_token, revoke_feed_token
-
     user = current_user._get_current_object()
     action = request.form.get("action", "")
-    if action == "revoke":
-        revoke_feed_token(user)
+    if action == "settings":
+        feed.set_feed_includes_deadlines(user, request.form.get("include_deadlines") == "1")
+        message = _("Your agreement deadlines are included in your calendar feed.") if user.feed_includes_deadlines \
+            else _("Your calendar feed shows meetings only.")
+    elif action == "revoke":
+        feed.revoke_feed_token(user)
         message = _("Your calendar feed address was turned off. Calendars subscribed to it no longer update.")
     elif action in {"create", "rotate"}:
         had = user.feed_token is not None
-        new_feed_token(user)
+        feed.new_feed_token(user)
         message = _("Your calendar feed has a new address; the old address no longer works.") if had else \
             _("Your calendar feed address was created.")
     else:

@@ -158,6 +158,47 @@ ACCESS: dict[str, str | frozenset[str]] = {
     "agreements.deadlines_ics": PUBLIC,
     "auth.feed_token": SIGNED_IN,
     "auth.reminder_settings": SIGNED_IN,
+    # --- networks and the calendar views (meetings/views.py, meetings/agenda_views.py) ---
+    # Everyone reads networks and calendars and may follow a network; directors and admins change, a director
+    # only networks in scope (checked in the views with meetings.services.may_change: sanction centre, convenor
+    # or facilitator in scope; national-area users the national networks their area convenes).
+    "meetings.networks": SIGNED_IN,
+    "meetings.network": SIGNED_IN,
+    "meetings.network_new": frozenset({"director", "admin"}),
+    "meetings.network_edit": frozenset({"director", "admin"}),
+    "meetings.member_add": frozenset({"director", "admin"}),
+    "meetings.member_edit": frozenset({"director", "admin"}),
+    "meetings.member_remove": frozenset({"director", "admin"}),
+    "meetings.evaluation_new": frozenset({"director", "admin"}),
+    "meetings.follow": SIGNED_IN,
+    "meetings.calendar": SIGNED_IN,
+    # --- meeting series and single occurrences (meetings/series_views.py) ---
+    # Everyone reads series, occurrences, minutes and their documents; directors and admins plan, edit, cancel,
+    # move and record minutes, a director only for networks in scope (meetings.services.may_change via
+    # series.network, checked in the views).
+    "meetings.series": SIGNED_IN,
+    "meetings.series_new": frozenset({"director", "admin"}),
+    "meetings.series_edit": frozenset({"director", "admin"}),
+    "meetings.series_onwards": frozenset({"director", "admin"}),
+    "meetings.occurrence": SIGNED_IN,
+    "meetings.occurrence_cancel": frozenset({"director", "admin"}),
+    "meetings.occurrence_restore": frozenset({"director", "admin"}),
+    "meetings.occurrence_move": frozenset({"director", "admin"}),
+    "meetings.occurrence_agenda": frozenset({"director", "admin"}),
+    "meetings.occurrence_minutes": frozenset({"director", "admin"}),
+    "meetings.occurrence_document": SIGNED_IN,
+    # --- iCalendar feeds and import, the meetings API (meetings/feed_views.py, api/meetings.py) ---
+    # Everyone signed in downloads calendars and invitations and reads the API. The personal feed is public:
+    # its token authenticates (404 otherwise), so calendar programs subscribe without a cookie. Importing
+    # creates series: directors (networks in scope, meetings.services.may_change) and admins.
+    "meetings.network_ics": SIGNED_IN,
+    "meetings.series_ics": SIGNED_IN,
+    "meetings.occurrence_ics": SIGNED_IN,
+    "meetings.personal_feed": PUBLIC,
+    "meetings.import_ics": frozenset({"director", "admin"}),
+    "api.networks": SIGNED_IN,
+    "api.network": SIGNED_IN,
+    "api.meetings": SIGNED_IN,
 }
 
 # Where a signed-in user who still owes a password change or a second-factor enrolment may go.

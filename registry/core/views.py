@@ -13,6 +13,8 @@ from ..config import LANGUAGES
 from ..directory.currency import own_centre_stale
 from ..extensions import db
 from ..i18n import today as helsinki_today
+from ..meetings.queries import next_meetings
+from ..meetings.services import local_now
 from . import queries
 from .models import utcnow
 
@@ -59,7 +61,8 @@ def dashboard() -> ResponseReturnValue:
     return render_template("core/dashboard.html", user=user, descriptions=ROLE_DESCRIPTIONS,
                            admin_summary=queries.admin_summary() if user.has_role("admin") else None,
                            stale=own_centre_stale(user, utcnow()), access_attention=access_attention,
-                           agreement_lists=director_summary(user, helsinki_today()))
+                           agreement_lists=director_summary(user, helsinki_today()),
+                           next_meetings=next_meetings(user, local_now()))
 
 
 @bp.post("/language")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from registry.agreements import calendar
 from registry.agreements.models import Agreement
+from registry.auth import feed
 from registry.core.models import User
 from registry.extensions import db
 from tests.conftest import post
@@ -74,20 +75,20 @@ def test_feed_token_rules(app, make_user):
     user = make_user("director", unit="ESRSK")
     with app.app_context():
         account = db.session.get(User, user.id)
-        token = calendar.new_feed_token(account)
+        token = feed.new_feed_token(account)
         db.session.commit()
-        assert calendar.user_by_feed_token(token).id == user.id
+        assert feed.user_by_feed_token(token).id == user.id
         for wrong in ("", token + "x", token[:-1], f"{user.id}.", "x" * 200, "0.abc", f"{user.id + 1}.{token}",
                       "99999999999999999999.abc"):
-            assert calendar.user_by_feed_token(wrong) is None
+            assert feed.user_by_feed_token(wrong) is None
         account.active = False
         db.session.commit()
-        assert calendar.user_by_feed_token(token) is None
+        assert feed.user_by_feed_token(token) is None
 
 
 def _feed_url(client: Any) -> str | None:
     page = client.get("/profile").get_data(as_text=True)
-    match = re.search(r'id="feed-url" type="text" class="token" readonly value="([^"]+)"', page)
+    match = re.search(r'id="deadlines-url" type="text" class="token" readonly value="([^"]+)"', page)
     return match.group(1).replace("&amp;", "&") if match else None
 
 

@@ -3,7 +3,7 @@ state-changing route."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -47,7 +47,7 @@ def _samples(app: Flask, make_user: Any) -> dict[str, Any]:
                 "job_id": 1, "message_id": 1, "token": "no-such-token",  # jobs, outbox, confirmation links
                 "partner_id": partner.id,
                 "contact_id": contact.id, "upload_id": "0" * 32,  # import and export (an unknown upload: 404)
-                "role_id": role.id, "keyword_id": keyword.id}
+                "role_id": role.id, "keyword_id": keyword.id, "key": "20260310T1000"}  # key: an occurrence
 
 
 def _people_samples(partner: Partner) -> dict[str, Any]:
@@ -86,6 +86,16 @@ def _people_samples(partner: Partner) -> dict[str, Any]:
 
     records["agreement_id"] = Agreement(name_fi="Matriisisopimus", kind=AgreementKind.AGREEMENT,
                                         level=AgreementLevel.LOCAL, owner_unit=unit)
+    from registry.meetings.models import Cadence, Network, NetworkLevel, NetworkMember
+
+    records["network_id"] = Network(name_fi="Matriisiverkosto", level=NetworkLevel.NATIONAL, convenor_unit=unit,
+                                    cadence=Cadence.YEARLY)  # convened by the matrix director's home unit
+    records["member_id"] = NetworkMember(network=records["network_id"], partner=partner)
+    from registry.meetings.models import MeetingSeries
+
+    records["series_id"] = MeetingSeries(network=records["network_id"], uid="series-matrix@rise-registry",
+                                         title="Matriisikokous", starts_at=datetime(2026, 3, 10, 10),
+                                         duration_minutes=60, rrule="FREQ=MONTHLY;BYDAY=2TU")  # key 20260310T1000
     db.session.add_all(records.values())
     return records
 

@@ -15,11 +15,16 @@ FIELDS = ["email", "name", "password", "current", "new", "confirm", "code", "rol
           "contact", "all", "centre", "action", "title", "phone", "mobile", "keywords",
           "business_id", "category", "level", "regions", "themes", "website", "legal_form", "notes",  # directory
           "suitability_checked_on", "suitability_outcome", "confirm_similar", "partner", "unit", "public",
-          "subject", "side", "theme", "project", "duplicate"]
+          "subject", "side", "theme", "project", "duplicate",
+          "convenor_unit", "facilitator_unit", "cadence", "cadence_note", "goals", "liaison", "joined_on",  # networks
+          "year", "goals_met", "results", "changes", "step",
+          "start_date", "start_time", "duration_minutes", "preset", "interval", "monthly_mode", "ordinal",  # series
+          "weekday", "months", "end", "until", "count", "location", "video_url", "agenda", "liaisons", "contacts",
+          "preview", "minutes", "holiday-20260310T1000", "skip-20260310T1000"]
 
 
 PEOPLE_IDS = ("person_id", "training_id", "clearance_id", "sentence_id", "document_id", "assignment_id",
-              "assessment_id", "agreement_id")
+              "assessment_id", "agreement_id", "network_id", "member_id", "series_id")
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
@@ -31,14 +36,14 @@ def test_hostile_input_never_causes_a_server_error(app, make_user, reference, va
         if rule.arguments - {"user_id", "unit_id", "region_id", "token_id",
                              "partner_id", "job_id", "message_id", "token",
                              "contact_id", "upload_id",
-                             "role_id", "keyword_id", *PEOPLE_IDS} or rule.endpoint == "auth.logout":
+                             "role_id", "keyword_id", "key", *PEOPLE_IDS} or rule.endpoint == "auth.logout":
             continue
         url = rule.rule.replace("<int:user_id>", "1").replace("<int:unit_id>", "1") \
             .replace("<int:region_id>", "1").replace("<int:token_id>", "1") \
             .replace("<int:partner_id>", "1") \
             .replace("<int:job_id>", "1").replace("<int:message_id>", "1").replace("<token>", "x") \
             .replace("<int:contact_id>", "1").replace("<upload_id>", "0" * 32) \
-            .replace("<int:role_id>", "1").replace("<int:keyword_id>", "1")
+            .replace("<int:role_id>", "1").replace("<int:keyword_id>", "1").replace("<key>", "20260310T1000")
         for name in PEOPLE_IDS:
             url = url.replace(f"<int:{name}>", "1")
         if "GET" in (rule.methods or ()):
@@ -46,7 +51,9 @@ def test_hostile_input_never_causes_a_server_error(app, make_user, reference, va
                                                                        "object_type", "role", "active", "next",
                                                                        "kind", "limit", "per_page", "category",
                                                                        "region", "theme", "level", "partner_id",
-                                                                       "unit", "keyword", "centre")})
+                                                                       "unit", "keyword", "centre", "view",
+                                                                       "month", "scope", "network", "mine",
+                                                                       "cadence", "partner")})
             response.close()
             assert response.status_code < 500, f"GET {url} with {value!r}"
         if "POST" in (rule.methods or ()):
