@@ -376,3 +376,7 @@ def agreement(agreement_id: int) -> Response:
                          "at": t.at.isoformat(), "note": t.note} for t in item.transitions],
         "documents": [agreement_document_json(d) for g in groups for d in (g.current, *g.earlier)],
     })
+
+
+# Imported last: they add routes to `bp`.
+from . import applications as _applications  # noqa: E402,F401

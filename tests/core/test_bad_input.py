@@ -15,11 +15,13 @@ FIELDS = ["email", "name", "password", "current", "new", "confirm", "code", "rol
           "contact", "all", "centre", "action", "title", "phone", "mobile", "keywords",
           "business_id", "category", "level", "regions", "themes", "website", "legal_form", "notes",  # directory
           "suitability_checked_on", "suitability_outcome", "confirm_similar", "partner", "unit", "public",
-          "subject", "side", "theme", "project", "duplicate"]
+          "subject", "side", "theme", "project", "duplicate",
+          "funder", "responsible", "starts_on", "ends_on", "status", "description", "progress", "risks",  # portfolio
+          "next_steps", "outputs", "wider_use", "recommendation"]
 
 
 PEOPLE_IDS = ("person_id", "training_id", "clearance_id", "sentence_id", "document_id", "assignment_id",
-              "assessment_id", "agreement_id")
+              "assessment_id", "agreement_id", "application_id", "meeting_id", "project_id", "follow_up_id")
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
