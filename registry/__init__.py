@@ -39,6 +39,7 @@ def register_extensions(app: Flask) -> None:
 
     from .access import models as _access_models  # noqa: F401  (tables for migrations)
     from .agreements import models as _agreement_models  # noqa: F401  (tables for migrations)
+    from .applications import models as _application_models  # noqa: F401  (tables for migrations)
     from .auth.services import load_user_from_request
     from .core.access import register_access
     from .core.audit import register_audit
@@ -71,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .agreements.views import bp as agreements_bp
     from .api.views import bp as api_bp
+    from .applications.views import bp as applications_bp
     from .auth.views import bp as auth_bp
     from .core.views import bp as main_bp
     from .directory.currency_views import bp as currency_bp
@@ -80,7 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from .meetings.views import bp as meetings_bp
 
     for bp in (main_bp, auth_bp, admin_bp, api_bp, directory_bp, search_bp, transfer_bp, currency_bp, outbox_bp,
-               access_bp, agreements_bp, meetings_bp):
+               access_bp, agreements_bp, meetings_bp, applications_bp):
         app.register_blueprint(bp)
 
 

@@ -55,10 +55,12 @@ def load_reference() -> dict[str, int]:
     db.session.flush()
     from .access.protection import load_parameter_sets
     from .agreements.reference import load_agreement_reference
+    from .applications.criteria import load_default_criteria
 
     added_parameters = load_parameter_sets()
     return {"units added": added_units, "regions added": added_regions, "themes added": added_themes,
-            "policy parameter versions added": added_parameters, **load_agreement_reference()}
+            "policy parameter versions added": added_parameters, **load_agreement_reference(),
+            "application criteria versions added": load_default_criteria()}
 
 
 def load_demo(summary: dict[str, int] | None = None) -> list[dict[str, Any]]:
@@ -80,6 +82,9 @@ def load_demo(summary: dict[str, int] | None = None) -> list[dict[str, Any]]:
                        "totp": row["totp_secret"] or None})
     db.session.flush()
     counts = load_directory_demo()
+    from .applications.demo import load_applications_demo
+
+    counts.update(load_applications_demo())  # project partnerships: applications and the portfolio
     if summary is not None:
         summary.update(counts)
     return logins

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..access import rules
+from .openapi_applications import APPLICATION_PATHS, APPLICATION_SCHEMAS
 
 NAME = {"type": "object", "properties": {k: {"type": "string"} for k in ("fi", "sv", "en")}}
 UNIT = {
@@ -260,7 +261,7 @@ def openapi_document() -> dict[str, Any]:
                         "Liaison": LIAISON, "EligibilityInput": ELIGIBILITY_INPUT,
                         "EligibilityResult": ELIGIBILITY_RESULT, "InputError": INPUT_ERROR,
                         "Agreement": AGREEMENT, "AgreementDetail": AGREEMENT_DETAIL,
-                        "AgreementDocument": AGREEMENT_DOCUMENT},
+                        "AgreementDocument": AGREEMENT_DOCUMENT, **APPLICATION_SCHEMAS},
         },
         "paths": {
             "/me": _get("The signed-in user", {"type": "object", "properties": {
@@ -335,5 +336,6 @@ def openapi_document() -> dict[str, Any]:
                         "schema": {"$ref": "#/components/schemas/Error"}}}},
                     "403": {"description": "Not a coordinator", "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Error"}}}}}}},
+            **APPLICATION_PATHS,
         },
     })

@@ -378,4 +378,6 @@ def agreement(agreement_id: int) -> Response:
     })
 
 
-from . import meetings  # noqa: E402,F401  (registers the networks and meetings endpoints on bp)
+# Imported last: they add routes to `bp`.
+from . import applications as _applications  # noqa: E402,F401
+from . import meetings as _meetings  # noqa: E402,F401

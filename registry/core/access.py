@@ -199,6 +199,56 @@ ACCESS: dict[str, str | frozenset[str]] = {
     "api.networks": SIGNED_IN,
     "api.network": SIGNED_IN,
     "api.meetings": SIGNED_IN,
+    # --- project-partnership applications: the public form, the Webropol import (applications/public_views.py,
+    # import_views.py) ---
+    # Anyone applies without an account (rate-limited per address, bot-protected); the thanks page shows only the
+    # reference kept in the applicant's own session. Importing is for the working group (only the uploader's own
+    # file and report: 404 otherwise).
+    "applications.apply": PUBLIC,
+    "applications.thanks": PUBLIC,
+    "applications.import_csv": frozenset({"working_group"}),
+    "applications.import_mapping": frozenset({"working_group"}),
+    "applications.import_preview": frozenset({"working_group"}),
+    "applications.import_cancel": frozenset({"working_group"}),
+    "applications.import_report": frozenset({"working_group"}),
+    "applications.import_report_csv": frozenset({"working_group"}),
+    # --- the working group's handling (applications/views.py, review_views.py) ---
+    # Only the working group (admins only if they also hold the role). Reviewing is the assigned reviewer's own
+    # (others are sent back to the application; a reviewer linked to the applicant or with a declared conflict is
+    # blocked by services.may_review). The letter is public: the working group by session, the applicant with the
+    # access key of their own link (compared in constant time; 404 otherwise; rate-limited).
+    "applications.index": frozenset({"working_group"}),
+    "applications.detail": frozenset({"working_group"}),
+    "applications.edit": frozenset({"working_group"}),
+    "applications.transition": frozenset({"working_group"}),
+    "applications.meetings": frozenset({"working_group"}),
+    "applications.meeting_new": frozenset({"working_group"}),
+    "applications.meeting": frozenset({"working_group"}),
+    "applications.agenda_add": frozenset({"working_group"}),
+    "applications.reviewer_add": frozenset({"working_group"}),
+    "applications.conflict": frozenset({"working_group"}),
+    "applications.review": frozenset({"working_group"}),
+    "applications.criteria": frozenset({"working_group"}),
+    "applications.criteria_new_version": frozenset({"working_group"}),
+    "applications.statement": frozenset({"working_group"}),
+    "applications.statement_pdf": PUBLIC,
+    "applications.decision": frozenset({"working_group"}),
+    "applications.funding": frozenset({"working_group"}),
+    # --- project portfolio (applications/portfolio_views.py) ---
+    # Everyone reads the portfolio and its report; the working group changes it. A follow-up is filled by the
+    # project's responsible person or the working group (others get 403 from portfolio.may_fill_follow_up).
+    # The application exports and the applications API are for the working group only (not admins as such).
+    "applications.portfolio": SIGNED_IN,
+    "applications.project": SIGNED_IN,
+    "applications.project_new": frozenset({"working_group"}),
+    "applications.project_edit": frozenset({"working_group"}),
+    "applications.follow_up": SIGNED_IN,
+    "applications.project_evaluation": frozenset({"working_group"}),
+    "applications.portfolio_pdf": SIGNED_IN,
+    "applications.export_csv": frozenset({"working_group"}),
+    "applications.export_xlsx": frozenset({"working_group"}),
+    "api.applications": frozenset({"working_group"}),
+    "api.application": frozenset({"working_group"}),
 }
 
 # Where a signed-in user who still owes a password change or a second-factor enrolment may go.

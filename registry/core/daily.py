@@ -42,7 +42,7 @@ from .services import ServiceError
 DailyFunc = Callable[..., dict[str, Any]]
 ACTOR = "daily"
 # Modules whose tasks the daily job runs: importing them registers their tasks.
-TASK_MODULES = ("registry.access.daily", "registry.agreements.daily")
+TASK_MODULES = ("registry.access.daily", "registry.agreements.daily", "registry.applications.daily")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..agreements.dashboard import director_summary
+from ..applications.portfolio import dashboard_panel as portfolio_panel
+from ..applications.queries import working_group_panel
 from ..auth.views import safe_next
 from ..config import LANGUAGES
 from ..directory.currency import own_centre_stale
@@ -62,7 +64,9 @@ def dashboard() -> ResponseReturnValue:
                            admin_summary=queries.admin_summary() if user.has_role("admin") else None,
                            stale=own_centre_stale(user, utcnow()), access_attention=access_attention,
                            agreement_lists=director_summary(user, helsinki_today()),
-                           next_meetings=next_meetings(user, local_now()))
+                           next_meetings=next_meetings(user, local_now()),
+                           follow_up_panel=portfolio_panel(user, helsinki_today()),
+                           application_panel=working_group_panel(user) if user.has_role("working_group") else None)
 
 
 @bp.post("/language")

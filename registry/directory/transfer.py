@@ -119,10 +119,19 @@ def _header_key(text: str) -> str:
     return " ".join(re.sub(r"[^0-9a-z]+", " ", rules.fold(text)).split())
 
 
-def guess_mapping(kind: str, headers: list[str]) -> dict[str, int]:
-    """Target field → column index, guessed from the header names (each column used at most once)."""
-    aliases = {target: {_header_key(a) for a in (*names, target)} for target, names in _ALIASES[kind].items()}
-    for target, label in FIELDS[kind].items():  # our own export headers, in every UI language
+header_key = _header_key  # the comparison form of a header or a cell; other modules' imports use it too
+
+
+def guess_mapping(kind: str, headers: list[str], *, fields: dict[str, Any] | None = None,
+                  known: dict[str, tuple[str, ...]] | None = None) -> dict[str, int]:
+    """Target field → column index, guessed from the header names (each column used at most once).
+
+    Another module's import passes its own `fields` (target → label) and `known` header names (target → names).
+    """
+    fields = FIELDS[kind] if fields is None else fields
+    names_by_target = _ALIASES[kind] if known is None else known
+    aliases = {target: {_header_key(a) for a in (*names_by_target.get(target, ()), target)} for target in fields}
+    for target, label in fields.items():  # our own export headers, in every UI language
         for language in LANGUAGES:
             with force_locale(language):
                 aliases[target].add(_header_key(str(label)))
@@ -130,17 +139,19 @@ def guess_mapping(kind: str, headers: list[str]) -> dict[str, int]:
     used: set[int] = set()
     for index, header in enumerate(headers):
         key = _header_key(header)
-        for target in FIELDS[kind]:
+        for target in fields:
             if target not in mapping and index not in used and key in aliases[target]:
                 mapping[target] = index
                 used.add(index)
     return mapping
 
 
-def mapping_problems(kind: str, mapping: dict[str, int]) -> dict[str, str]:
+def mapping_problems(kind: str, mapping: dict[str, int], *, fields: dict[str, Any] | None = None,
+                     required: tuple[str, ...] | None = None) -> dict[str, str]:
     """Field → message for a mapping that cannot work (a required field unmapped, a column used twice)."""
+    fields = FIELDS[kind] if fields is None else fields
     problems: dict[str, str] = {}
-    for target in REQUIRED[kind]:
+    for target in REQUIRED[kind] if required is None else required:
         if target not in mapping:
             problems[target] = _("Choose the column that holds this field.")
     if kind == "contacts" and not {"partner_business_id", "partner_name", "unit_code"} & set(mapping):
@@ -149,7 +160,7 @@ def mapping_problems(kind: str, mapping: dict[str, int]) -> dict[str, str]:
     for target, column in mapping.items():
         if column in seen:
             problems[target] = _("This column is already used for “%(field)s”.",
-                                 field=str(FIELDS[kind][seen[column]]))
+                                 field=str(fields[seen[column]]))
         seen.setdefault(column, target)
     return problems
 

@@ -39,6 +39,20 @@ def _samples(app: Flask, make_user: Any) -> dict[str, Any]:
                            partner=partner)
         db.session.add(role)
         people = _people_samples(partner)
+        from registry.applications.models import ApplicantForm, Application, Funder, ReviewMeeting
+
+        application = Application(reference="PK-2026-9999", access_key="matrix-key", organisation_name="Matriisi ry",
+                                  applicant_form=ApplicantForm.ASSOCIATION, contact_name="Matriisi Maija",
+                                  contact_email="maija@matriisi.example", project_name="Matriisihanke",
+                                  description="Matriisi", funder=Funder.STEA)  # application pages
+        meeting = ReviewMeeting(held_on=date(2026, 3, 1), title="Matriisikokous")  # working-group meetings
+        db.session.add_all([application, meeting])
+        from registry.applications.models import FollowUp, Project, ProjectOwner, ProjectStatus
+
+        project = Project(owner=ProjectOwner.RISE, name="Matriisiprojekti", status=ProjectStatus.RUNNING,
+                          unit=people["assignment_id"].unit,
+                          follow_ups=[FollowUp(due_on=date(2026, 3, 1))])  # portfolio pages
+        db.session.add(project)
         db.session.commit()
         return {**{key: obj.id for key, obj in people.items()},
                 "user_id": target.id, "unit_id": db.session.scalars(db.select(Unit.id).order_by(Unit.id)).first(),
@@ -47,7 +61,9 @@ def _samples(app: Flask, make_user: Any) -> dict[str, Any]:
                 "job_id": 1, "message_id": 1, "token": "no-such-token",  # jobs, outbox, confirmation links
                 "partner_id": partner.id,
                 "contact_id": contact.id, "upload_id": "0" * 32,  # import and export (an unknown upload: 404)
-                "role_id": role.id, "keyword_id": keyword.id, "key": "20260310T1000"}  # key: an occurrence
+                 "role_id": role.id, "keyword_id": keyword.id, "key": "20260310T1000",  # key: an occurrence
+                 "application_id": application.id, "meeting_id": meeting.id,
+                 "project_id": project.id, "follow_up_id": project.follow_ups[0].id}
 
 
 def _people_samples(partner: Partner) -> dict[str, Any]:

@@ -16,15 +16,18 @@ FIELDS = ["email", "name", "password", "current", "new", "confirm", "code", "rol
           "business_id", "category", "level", "regions", "themes", "website", "legal_form", "notes",  # directory
           "suitability_checked_on", "suitability_outcome", "confirm_similar", "partner", "unit", "public",
           "subject", "side", "theme", "project", "duplicate",
-          "convenor_unit", "facilitator_unit", "cadence", "cadence_note", "goals", "liaison", "joined_on",  # networks
-          "year", "goals_met", "results", "changes", "step",
-          "start_date", "start_time", "duration_minutes", "preset", "interval", "monthly_mode", "ordinal",  # series
-          "weekday", "months", "end", "until", "count", "location", "video_url", "agenda", "liaisons", "contacts",
-          "preview", "minutes", "holiday-20260310T1000", "skip-20260310T1000"]
+           "convenor_unit", "facilitator_unit", "cadence", "cadence_note", "goals", "liaison", "joined_on",  # networks
+           "year", "goals_met", "results", "changes", "step",
+           "start_date", "start_time", "duration_minutes", "preset", "interval", "monthly_mode", "ordinal",  # series
+           "weekday", "months", "end", "until", "count", "location", "video_url", "agenda", "liaisons", "contacts",
+           "preview", "minutes", "holiday-20260310T1000", "skip-20260310T1000",
+           "funder", "responsible", "starts_on", "ends_on", "status", "description", "progress", "risks",  # portfolio
+           "next_steps", "outputs", "wider_use", "recommendation"]
 
 
 PEOPLE_IDS = ("person_id", "training_id", "clearance_id", "sentence_id", "document_id", "assignment_id",
-              "assessment_id", "agreement_id", "network_id", "member_id", "series_id")
+              "assessment_id", "agreement_id", "network_id", "member_id", "series_id", "application_id", "meeting_id",
+              "project_id", "follow_up_id")
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
