@@ -6,7 +6,9 @@ from typing import Any
 
 from ..access import rules
 
-NAME = {"type": "object", "properties": {k: {"type": "string"} for k in ("fi", "sv", "en")}}
+# Finnish is always there; Swedish and English names are optional (null when not given).
+NAME = {"type": "object", "required": ["fi"], "properties": {
+    "fi": {"type": "string"}, "sv": {"type": ["string", "null"]}, "en": {"type": ["string", "null"]}}}
 UNIT = {
     "type": "object",
     "properties": {
