@@ -44,6 +44,7 @@ def register_extensions(app: Flask) -> None:
     from .core.access import register_access
     from .core.audit import register_audit
     from .core.database import include_object, register_database
+    from .core.logs import register_logging
     from .core.web import register_web
     from .directory import models as _directory_models  # noqa: F401  (tables for migrations)
     from .directory.search import register_search
@@ -59,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = None  # sessions are checked on the server instead
     register_i18n(app)
     limiter.init_app(app)
+    register_logging(app)  # first: the request id and timer wrap everything else
     register_web(app)  # CSRF runs before the access check
     register_access(app)
     register_audit(app)

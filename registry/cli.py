@@ -46,6 +46,10 @@ def register_commands(app: Flask) -> None:
     from .access.commands import eligibility_cli
 
     app.cli.add_command(eligibility_cli)
+    from .core.backup import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("init-db")

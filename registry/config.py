@@ -45,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "AGREEMENT_REMINDER_DAYS": [90, 30, 7],
     "DOCUMENT_MAX_BYTES": 10 * 1024 * 1024,  # uploaded PDFs (signed undertakings, training evidence …)
     "DOCUMENT_FOLDER": "",  # where uploaded documents are kept; default: <instance folder>/documents
+    "LOG_FORMAT": "json",  # "json": one JSON object per line on stderr (registry/core/logs.py); "text": Flask's
+    "LOG_LEVEL": "INFO",
 }
 
 # Environment variables read as REGISTRY_<NAME>; the value is parsed by the type of the default.
@@ -66,6 +68,8 @@ _ENV_KEYS = {
     "DOCUMENT_MAX_BYTES": "DOCUMENT_MAX_BYTES",
     "CLEARANCE_REMINDER_DAYS": "CLEARANCE_REMINDER_DAYS",
     "AGREEMENT_REMINDER_DAYS": "AGREEMENT_REMINDER_DAYS",
+    "LOG_FORMAT": "LOG_FORMAT",
+    "LOG_LEVEL": "LOG_LEVEL",
 }
 
 

@@ -7,7 +7,9 @@ from typing import Any
 from ..access import rules
 from .openapi_applications import APPLICATION_PATHS, APPLICATION_SCHEMAS
 
-NAME = {"type": "object", "properties": {k: {"type": "string"} for k in ("fi", "sv", "en")}}
+# Finnish is always there; Swedish and English names are optional (null when not given).
+NAME = {"type": "object", "required": ["fi"], "properties": {
+    "fi": {"type": "string"}, "sv": {"type": ["string", "null"]}, "en": {"type": ["string", "null"]}}}
 UNIT = {
     "type": "object",
     "properties": {
