@@ -369,9 +369,9 @@ def describe(rec: Recurrence | None, starts_on: date | None = None) -> str:
     elif rec.freq == YEARLY and starts_on is not None:
         on = gettext("on %(date)s", date=f"{starts_on.day}.{starts_on.month}.")
     if rec.freq == WEEKLY:
-        text = ngettext("Every week", "Every %(num)s weeks", rec.interval)
+        text = gettext("Every week") if rec.interval == 1 else gettext("Every %(num)s weeks", num=rec.interval)
     elif rec.freq == MONTHLY:
-        text = ngettext("Every month", "Every %(num)s months", rec.interval)
+        text = gettext("Every month") if rec.interval == 1 else gettext("Every %(num)s months", num=rec.interval)
     elif rec.bymonth and (len(rec.bymonth) > 1 or rec.interval != 1):
         names = ", ".join(months[m] for m in rec.bymonth)
         text = ngettext("%(num)s time a year, in %(months)s", "%(num)s times a year, in %(months)s",
@@ -379,13 +379,13 @@ def describe(rec: Recurrence | None, starts_on: date | None = None) -> str:
         if rec.interval != 1:
             text += " " + gettext("every %(num)s years", num=rec.interval)
     else:
-        text = ngettext("Every year", "Every %(num)s years", rec.interval)
+        text = gettext("Every year") if rec.interval == 1 else gettext("Every %(num)s years", num=rec.interval)
         if rec.bymonth:
             text += " " + gettext("in %(month)s", month=months[rec.bymonth[0]])
     if on:
         text += " " + on
     if rec.count is not None:
-        text += ", " + ngettext("once", "%(num)s times", rec.count)
+        text += ", " + (gettext("once") if rec.count == 1 else gettext("%(num)s times", num=rec.count))
     elif rec.until is not None:
         text += ", " + gettext("until %(date)s", date=f"{rec.until.day}.{rec.until.month}.{rec.until.year}")
     return text
