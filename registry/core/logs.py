@@ -66,17 +66,17 @@ def _finish(response: Response) -> Response:
 
 
 def register_logging(app: Flask) -> None:
-    """JSON-line logs (LOG_FORMAT=json, the default) or Flask's plain text; request lines at INFO."""
-    if app.config["LOG_FORMAT"] == "json":
+    """JSON-line logs (LOG_FORMAT=json, the default) or Flask's plain text; request lines at INFO.
+
+    The handler sits on the package logger `registry` (which is also `app.logger`); an application created
+    again in the same process replaces it. Under test the test runner collects the records instead."""
+    logger = logging.getLogger("registry")
+    logger.handlers = [h for h in logger.handlers if not isinstance(h, _StderrHandler)]
+    if app.config["LOG_FORMAT"] == "json" and not app.testing:
         handler = _StderrHandler()
         handler.setFormatter(JsonLines())
-        for name in ("registry", "registry.requests", app.logger.name):
-            logger = logging.getLogger(name)
-            logger.handlers = [h for h in logger.handlers if h is not default_handler
-                               and not isinstance(h, _StderrHandler)]
-        root_app = logging.getLogger("registry")
-        root_app.addHandler(handler)
-        root_app.setLevel(app.config["LOG_LEVEL"])
-        app.logger.removeHandler(default_handler)
+        logger.removeHandler(default_handler)
+        logger.addHandler(handler)
+        logger.setLevel(app.config["LOG_LEVEL"])
     app.before_request(_start)
     app.after_request(_finish)

@@ -14,6 +14,7 @@ from registry.core.models import Unit, User
 from registry.directory.models import Theme
 from registry.extensions import db
 from registry.meetings.models import Cadence, MeetingSeries, Network, NetworkLevel, NetworkMember
+from tests.conftest import post
 from tests.directory.conftest import english, make_contact, make_partner  # noqa: F401  (shared fixtures)
 
 
@@ -79,5 +80,18 @@ def make_series(app: Flask) -> Any:
             db.session.add(series)
             db.session.commit()
             return series.id
+
+    return factory
+
+
+@pytest.fixture
+def client_as(client_as: Any) -> Any:
+    """Signed-in clients that use the English UI, so the tests can assert English text (feeds and e-mails then
+    speak the user's language, English, too)."""
+
+    def factory(*roles: str, **kwargs: Any) -> Any:
+        client = client_as(*roles, **kwargs)
+        post(client, "/language", {"lang": "en"})
+        return client
 
     return factory

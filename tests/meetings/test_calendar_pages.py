@@ -17,20 +17,6 @@ from registry.i18n import today as helsinki_today
 from registry.meetings import month as grid
 from registry.meetings import queries, services
 from registry.meetings.models import MeetingSeries, Occurrence, OccurrenceStatus
-from tests.conftest import post
-
-
-@pytest.fixture
-def client_as(client_as: Any) -> Any:
-    """Signed-in clients that use the English UI, so the assertions below do not depend on the catalogues."""
-
-    def factory(*roles: str, **kwargs: Any) -> Any:
-        client = client_as(*roles, **kwargs)
-        post(client, "/language", {"lang": "en"})
-        return client
-
-    return factory
-
 
 # --- the pure grid ------------------------------------------------------------------------------
 

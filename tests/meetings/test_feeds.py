@@ -8,7 +8,6 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import pytest
 from icalendar import Calendar
 
 from registry.extensions import db
@@ -17,18 +16,6 @@ from registry.meetings import series_services
 from registry.meetings.models import MeetingSeries
 from tests.agreements.conftest import make_agreement  # noqa: F401  (shared fixture)
 from tests.conftest import post
-
-
-@pytest.fixture
-def client_as(client_as: Any) -> Any:
-    """Signed-in clients that use the English UI (the feed then speaks the user's language: English)."""
-
-    def factory(*roles: str, **kwargs: Any) -> Any:
-        client = client_as(*roles, **kwargs)
-        post(client, "/language", {"lang": "en"})
-        return client
-
-    return factory
 
 
 def _field(client: Any, field_id: str) -> str | None:

@@ -19,18 +19,6 @@ from registry.meetings.models import MeetingSeries, Network, OccurrenceStatus
 from tests.conftest import post
 
 
-@pytest.fixture
-def client_as(client_as: Any) -> Any:
-    """Signed-in clients that use the English UI, so the messages below do not depend on the catalogues."""
-
-    def factory(*roles: str, **kwargs: Any) -> Any:
-        client = client_as(*roles, **kwargs)
-        post(client, "/language", {"lang": "en"})
-        return client
-
-    return factory
-
-
 def ics(*events: str, extra: str = "") -> bytes:
     body = "".join(f"BEGIN:VEVENT\n{e.strip()}\nEND:VEVENT\n" for e in events)
     text = f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Test//Outlook//EN\n{extra}{body}END:VCALENDAR\n"

@@ -29,18 +29,6 @@ from registry.meetings.models import (
 from tests.conftest import post
 
 
-@pytest.fixture
-def client_as(client_as: Any) -> Any:
-    """Signed-in clients that use the English UI, so the assertions below do not depend on the catalogues."""
-
-    def factory(*roles: str, **kwargs: Any) -> Any:
-        client = client_as(*roles, **kwargs)
-        post(client, "/language", {"lang": "en"})
-        return client
-
-    return factory
-
-
 def _unit_ids(app: Flask, *codes: str) -> list[str]:
     with app.app_context():
         found = {u.code: str(u.id) for u in db.session.scalars(select(Unit).where(Unit.code.in_(codes)))}

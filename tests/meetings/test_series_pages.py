@@ -20,17 +20,6 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 HOSTILE = "Kokous\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:injected; a, b \\N"
 
 
-@pytest.fixture
-def client_as(client_as: Any) -> Any:
-    """Signed-in clients that use the English UI, so the assertions do not depend on the catalogues."""
-
-    def factory(*roles: str, **kwargs: Any) -> Any:
-        client = client_as(*roles, **kwargs)
-        post(client, "/language", {"lang": "en"})
-        return client
-
-    return factory
-
 
 @pytest.fixture
 def network(make_network: Any, make_partner: Any, make_contact: Any) -> int:
