@@ -52,12 +52,33 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+def _pg_clean(tables: list[Any]) -> None:
+    """PostgreSQL: empty the tables a test touched and restart their id sequences, in one round trip each.
+
+    DELETE with the foreign-key triggers off (session_replication_role) is far cheaper than TRUNCATE, whose
+    cost per table is the same whether it holds a row or not."""
+    sequences = {t.name: f"{t.name}_id_seq" for t in tables
+                 if "id" in t.c and t.c.id.primary_key and t.c.id.autoincrement is not False}
+    checks = []
+    for table in tables:
+        used = f'EXISTS (SELECT 1 FROM "{table.name}")'
+        if table.name in sequences:
+            used += (f" OR (SELECT last_value FROM pg_sequences WHERE schemaname = 'public' "
+                     f"AND sequencename = '{sequences[table.name]}') IS NOT NULL")
+        checks.append(f"SELECT '{table.name}' WHERE {used}")
+    used_tables = list(db.session.scalars(text(" UNION ALL ".join(checks))))
+    if used_tables:
+        statements = ["SET LOCAL session_replication_role = replica"]
+        statements += [f'DELETE FROM "{name}"' for name in used_tables]
+        statements += [f"SELECT setval('{sequences[name]}', 1, false)" for name in used_tables if name in sequences]
+        db.session.execute(text("; ".join(statements)))
+    db.session.commit()
+
+
 def _truncate() -> None:
     tables = [t for t in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        db.session.commit()
+        _pg_clean(tables)
         return
     raw = db.engine.raw_connection()  # autocommit: foreign keys can only be switched outside a transaction
     try:
