@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
-from ..auth.feed import user_by_feed_token  # noqa: F401  (the deadlines feed view checks the token with it)
 from ..core.models import User
 from ..extensions import db
 from ..i18n import HELSINKI, format_date

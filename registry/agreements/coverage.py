@@ -11,12 +11,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..core.cache import cached
 from ..core.models import Region, Unit, UnitKind
 from ..directory.currency import unit_centres
 from ..extensions import db
 from ..i18n import current_language
 from . import rules
-from .dashboard import CLOSED, cached
+from .dashboard import CACHE_SIZE, CLOSED
 from .models import Agreement, AgreementLevel, CounterpartKind, agreement_centre, agreement_region
 
 EXPIRING_SOON = 90  # an agreement in force that ends within this many days is marked as expiring
@@ -105,8 +106,9 @@ def _links(table: Any, column: Any) -> dict[int, set[int]]:
 def coverage(today: date, own_centre: int | None) -> Coverage:
     """The coverage matrices of every sanction centre and county; `own_centre` is highlighted (DOMAIN §3.5).
 
-    Computed once for each state of the data (`dashboard.cached`)."""
-    return cached(("coverage", today, own_centre, current_language()), lambda: _coverage(today, own_centre))
+    Computed once for each state of the data (`core.cache.cached`)."""
+    return cached("agreements", ("coverage", today, own_centre, current_language()),
+                  lambda: _coverage(today, own_centre), size=CACHE_SIZE)
 
 
 def _coverage(today: date, own_centre: int | None) -> Coverage:

@@ -7,25 +7,23 @@ sub-units, or shared with one of those units as a sanction centre; other roles h
 
 Templates never query: every function here returns plain data with the agreements it names loaded. Each
 function runs a fixed number of queries, however many agreements there are, and what a scope's dashboard
-shows is computed once for each state of the data (`cached`).
+shows is computed once for each state of the data (`core.cache.cached`).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from flask import current_app
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
-from ..core.models import AuditEvent, UnitKind
+from ..core.cache import cached
+from ..core.models import UnitKind
 from ..core.pagination import PageShape
 from ..core.services import scope_unit_ids
 from ..directory.currency import unit_centres
@@ -51,9 +49,7 @@ DRAFT = [AgreementStatus(s) for s in sorted(rules.DRAFT)]
 CLOSED = [AgreementStatus(s) for s in sorted(rules.CLOSED)]
 MONTH_SLACK = timedelta(days=4)  # month arithmetic clamps month ends: the SQL window is widened by this much
 TIMELINE_ROWS = 20  # agreements in the validity timeline
-CACHE_SIZE = 64  # results kept per application (see `cached`)
-_CACHE_LOCK = threading.Lock()
-T = TypeVar("T")
+CACHE_SIZE = 64  # dashboard and coverage results kept per application (core.cache.cached)
 
 
 # --- scope ----------------------------------------------------------------------------------------
@@ -342,29 +338,9 @@ def _compute(scope: Scope, today: date) -> Snapshot:
     return Snapshot(counts, first, _timeline_ids(condition, today))
 
 
-def cached(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """`compute()`, or its result from an earlier call with the same key while the data have not changed.
-
-    Every change to agreements, liaisons or units writes an audit event, so the newest audit event id tells
-    whether a result is still current; each application keeps the latest CACHE_SIZE results.
-    """
-    full = (*key, db.session.scalar(select(func.max(AuditEvent.id))) or 0)
-    cache: OrderedDict[Any, Any] = current_app.extensions.setdefault("agreement_dashboard_cache", OrderedDict())
-    with _CACHE_LOCK:
-        if full in cache:
-            cache.move_to_end(full)
-            return cast(T, cache[full])
-    result = compute()
-    with _CACHE_LOCK:
-        cache[full] = result
-        while len(cache) > CACHE_SIZE:
-            cache.popitem(last=False)
-    return result
-
-
 def snapshot(scope: Scope, today: date) -> Snapshot:
     """The scope's snapshot, computed once for each state of the data."""
-    return cached(("snapshot", scope, today), lambda: _compute(scope, today))
+    return cached("agreements", ("snapshot", scope, today), lambda: _compute(scope, today), size=CACHE_SIZE)
 
 
 def attention(scope: Scope, today: date, *, limit: int = LIST_SIZE) -> list[AttentionList]:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from ..auth.feed import user_by_feed_token
 from ..config import LANGUAGES
 from ..core.models import utcnow
 from ..core.pagination import page_number
@@ -75,7 +76,7 @@ def coverage_page() -> ResponseReturnValue:
 @bp.get("/deadlines.ics")
 def deadlines_ics() -> ResponseReturnValue:
     # Public in the access table: the personal feed token authenticates, not a session cookie.
-    user = calendar.user_by_feed_token(request.args.get("token", ""))
+    user = user_by_feed_token(request.args.get("token", ""))
     if user is None:
         abort(404)
     today = helsinki_today()

@@ -19,13 +19,16 @@ from wtforms import HiddenField
 
 from ..auth.feed import user_by_feed_token
 from ..config import LANGUAGES
+from ..core.cache import cached
 from ..core.models import utcnow
 from ..core.queries import get_or_none
 from ..extensions import db
+from ..i18n import today as helsinki_today
 from . import ical, ical_import, occurrences, queries, services
 from .models import MeetingSeries, Network
 from .views import bp
 
+FEED_CACHE_SIZE = 256  # rendered personal feeds kept per application process
 CACHE = "private, max-age=300"  # calendar programs poll; five minutes of staleness is fine, never a shared cache
 
 
@@ -80,9 +83,16 @@ def personal_feed(token: str) -> ResponseReturnValue:
     user = user_by_feed_token(token)
     if user is None:
         abort(404)
-    with force_locale(user.locale if user.locale in LANGUAGES else "fi"):
-        data = ical.personal_calendar(user, now=utcnow())
-    return _send(data, "meetings.ics", inline=True)
+    language = user.locale if user.locale in LANGUAGES else "fi"
+    # Calendar programs fetch the same feed again and again: it is rendered once for each state of the data
+    # (core.cache), each day (the agreement deadlines depend on it) and each address the links are built for.
+    key = (user.id, language, user.feed_includes_deadlines, helsinki_today(), request.host_url)
+
+    def render() -> bytes:
+        with force_locale(language):
+            return ical.personal_calendar(user, now=utcnow())
+
+    return _send(cached("personal_feed", key, render, size=FEED_CACHE_SIZE), "meetings.ics", inline=True)
 
 
 # --- import ---------------------------------------------------------------------------------------

@@ -160,7 +160,9 @@ def load_series(condition: ColumnElement[bool]) -> list[MeetingSeries]:
     stmt = (select(MeetingSeries).where(condition)
             .options(joinedload(MeetingSeries.network).joinedload(Network.theme),
                      joinedload(MeetingSeries.network).joinedload(Network.convenor_unit),
-                     joinedload(MeetingSeries.organizer), selectinload(MeetingSeries.attendees))
+                     # The organizer's roles (loaded with every user by default) are not needed here.
+                     joinedload(MeetingSeries.organizer).lazyload(User.role_rows),
+                     selectinload(MeetingSeries.attendees))
             .order_by(MeetingSeries.id))
     return list(db.session.scalars(stmt).unique())
 

@@ -218,3 +218,18 @@ def test_invitation_to_a_single_meeting_has_no_recurrence_id(app, client_as, mak
     (event,) = calendar.walk("VEVENT")
     assert "RECURRENCE-ID" not in event and "RRULE" not in event
     assert str(event["URL"]) == f"http://localhost/series/{sid}"
+
+
+def test_an_unchanged_feed_is_served_again_and_a_follow_renews_it(app, client_as, make_network, make_series):
+    client = client_as("staff")
+    first = make_network(name="Ensimmäinen verkosto", followers=[client.user.id])
+    make_series(first, "Ensimmäinen kokous", starts_at=datetime(2026, 3, 10, 10), rrule="FREQ=MONTHLY")
+    second = make_network(name="Toinen verkosto")
+    make_series(second, "Toinen kokous", starts_at=datetime(2026, 3, 11, 10), rrule="FREQ=MONTHLY")
+    url = _subscribe(client)
+    outsider = app.test_client()
+    once = outsider.get(url).data
+    assert outsider.get(url).data == once  # the same bytes, DTSTAMP included: rendered once for this state
+    assert b"Toinen kokous" not in once
+    post(client, f"/networks/{second}/follow")
+    assert b"Toinen kokous" in outsider.get(url).data
