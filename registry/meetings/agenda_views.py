@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..core.access import allowed
+from ..core.cache import cached
 from ..core.queries import MAX_ID
 from ..i18n import current_language
 from ..i18n import today as helsinki_today
@@ -27,6 +28,7 @@ from .views import bp
 KEY_PLACEHOLDER = "KEY0PLACEHOLDER"  # occurrence keys are digits and a T: this cannot occur in an address
 LIST_DAYS = 90  # the agenda list's default range (DESIGN: "upcoming meetings")
 MAX_LIST_DAYS = 366
+MONTH_CACHE_SIZE = 128  # month grids kept per application process
 
 
 def _weekday_names() -> list[tuple[str, str]]:
@@ -87,6 +89,26 @@ def _count_within(items: list[Any], start: datetime, end: datetime) -> int:
     return sum(1 for i in items if start <= i.starts_at < end)
 
 
+def _month_entries(month: grid.Month, shown: list[int] | None) -> tuple[list[grid.Entry], int]:
+    """The month grid's meetings (formatted, linked) and how many fall in the month itself; computed once for
+    each state of the data, selection, month and language (core.cache)."""
+    link = _occurrence_link()
+    language = current_language()
+
+    def compute() -> tuple[list[grid.Entry], int]:
+        first, last = grid.grid_range(month)
+        start, end = grid.window(first, last)
+        # The month view shows no networks: loading a thousand of them costs time.
+        items = items_between(queries.calendar_series(shown, with_network=False, before=end), start, end)
+        separator = "." if language == "fi" else ":"
+        entries = [grid.entry(i, link(i.series.id, i.key) if link else None, separator) for i in items]
+        return entries, _count_within(items, *grid.window(month.first, month.last))
+
+    key = (tuple(shown) if shown is not None else None, month.year, month.month, language, link is not None,
+           request.script_root)
+    return cached("calendar_month", key, compute, size=MONTH_CACHE_SIZE)
+
+
 @bp.get("/meetings/")
 def calendar() -> ResponseReturnValue:
     today = helsinki_today()
@@ -102,15 +124,9 @@ def calendar() -> ResponseReturnValue:
             failed = True
             context["month_error"] = _("Give the month as year and month, e.g. 2026-03.")
             month = grid.Month(today.year, today.month)
-        first, last = grid.grid_range(month)
-        start, end = grid.window(first, last)
-        # The month view shows no networks: loading a thousand of them costs time.
-        items = items_between(queries.calendar_series(shown, with_network=False, before=end), start, end)
-        link = _occurrence_link()
-        separator = "." if current_language() == "fi" else ":"
-        entries = [grid.entry(i, link(i.series.id, i.key) if link else None, separator) for i in items]
+        entries, count = _month_entries(month, shown)
         context.update(month=month, month_title=_month_title(month), weeks=grid.month_grid(month, entries, today),
-                       weekdays=_weekday_names(), count=_count_within(items, *grid.window(month.first, month.last)))
+                       weekdays=_weekday_names(), count=count)
         template = "meetings/calendar_month.html"
     else:
         form, first, last = _list_range(today)
