@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, ForeignKey, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.models import Document, Unit, User, UTCDateTime, str_enum, utcnow
+from ..core.models import Document, Localised, Unit, User, UTCDateTime, str_enum, utcnow
 from ..directory.models import Partner, Theme
 from ..extensions import db
 
@@ -231,7 +231,7 @@ class CriteriaVersion(db.Model):  # type: ignore[name-defined]
         return f"criteria version {self.number}"
 
 
-class Criterion(db.Model):  # type: ignore[name-defined]
+class Criterion(Localised, db.Model):  # type: ignore[name-defined]
     """A weighted review criterion maintained by the working group (DOMAIN §5.1 step 9)."""
 
     __tablename__ = "criterion"
@@ -253,12 +253,6 @@ class Criterion(db.Model):  # type: ignore[name-defined]
     required: Mapped[bool] = mapped_column(default=True)
 
     version: Mapped[CriteriaVersion] = relationship(back_populates="criteria")
-
-    def name(self, locale: str | None = None) -> str:
-        """The name in the given (or current) UI language."""
-        from ..i18n import current_language
-
-        return getattr(self, f"name_{locale or current_language()}", None) or self.name_fi
 
     def __str__(self) -> str:
         return self.code

@@ -27,6 +27,7 @@ from ..directory.models import Contact, ContactKind, Partner, PartnerCategory, P
 from ..directory.rules import fold
 from ..extensions import db
 from ..i18n import today as helsinki_today
+from . import rules
 from .models import (
     Cadence,
     GoalsMet,
@@ -38,7 +39,7 @@ from .models import (
     Occurrence,
     OccurrenceStatus,
 )
-from .scale import expand, first_on_or_after
+from .scale import first_meeting
 
 SEED_DIR = Path(__file__).resolve().parent.parent.parent / "seed"
 AGENDA_FILE = SEED_DIR / "national_agenda_prosecutors.txt"
@@ -459,7 +460,7 @@ def _build_series(network: Network, plan: SeriesPlan, organizer: User | None, to
             anchor += timedelta(days=1)
         starts_at = anchor
     else:
-        starts_at = first_on_or_after(plan.rule, anchor)
+        starts_at = first_meeting(plan.rule, anchor)
     series = MeetingSeries(
         network=network, uid=series_uid(plan.key), title=plan.title, starts_at=starts_at,
         duration_minutes=plan.duration, rrule=plan.rule, location=plan.location,
@@ -468,8 +469,8 @@ def _build_series(network: Network, plan: SeriesPlan, organizer: User | None, to
     db.session.add(series)
     added["series"] += 1
     cut = datetime.combine(today, time(0))
-    past = expand(starts_at, plan.rule, starts_at, cut - timedelta(seconds=1))
-    upcoming = expand(starts_at, plan.rule, cut, cut + timedelta(days=800))
+    past = rules.rule_dates(starts_at, plan.rule, starts_at, cut)
+    upcoming = rules.rule_dates(starts_at, plan.rule, cut, cut + timedelta(days=800))
     for text, when in zip(plan.minutes, reversed(past), strict=False):
         series.occurrences.append(Occurrence(recurrence_id=when, minutes=text))
         added["occurrence exceptions"] += 1

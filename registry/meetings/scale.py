@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from dateutil.rrule import rrulestr
 from sqlalchemy import func, insert, select, text
 
 from ..core import audit
@@ -25,6 +24,7 @@ from ..core.services import create_user, scope_unit_ids, user_by_email
 from ..directory.models import Contact, Partner, Theme
 from ..extensions import db
 from ..i18n import today as helsinki_today
+from . import rules
 from .models import (
     Cadence,
     MeetingSeries,
@@ -52,16 +52,9 @@ TITLES = ("Verkoston kokous", "Yhteistyöpalaveri", "Teemaryhmän tapaaminen", "
           "Verkostotapaaminen")
 
 
-def expand(starts_at: datetime, rule: str | None, start: datetime, end: datetime) -> list[datetime]:
-    """The rule's occurrences (naive Helsinki times) from `start` to `end` inclusive; one for a single meeting."""
-    if rule is None:
-        return [starts_at] if start <= starts_at <= end else []
-    return list(rrulestr(f"RRULE:{rule}", dtstart=starts_at).between(start, end, inc=True))
-
-
-def first_on_or_after(rule: str, anchor: datetime) -> datetime:
-    """The first occurrence of the rule at or after `anchor` (a series starts there, so DTSTART is one)."""
-    found = rrulestr(f"RRULE:{rule}", dtstart=anchor).after(anchor, inc=True)
+def first_meeting(rule: str, anchor: datetime) -> datetime:
+    """The first meeting of the rule at or after `anchor` (a series starts there, so DTSTART is one)."""
+    found = rules.first_date(anchor, rule)
     if found is None:
         raise ValueError(f"the rule {rule} has no occurrence after {anchor}")
     return found
@@ -132,7 +125,7 @@ def _synthetic(index: int, rng: random.Random, pools: _Pools, today: date, now: 
     for number, (_cadence, rule) in enumerate(series_rules):
         series_id = ids["series"]
         anchor = datetime.combine(today - timedelta(days=rng.randrange(0, 400)), time(rng.choice([9, 10, 13, 14])))
-        starts_at = first_on_or_after(rule, anchor)
+        starts_at = first_meeting(rule, anchor)
         video = rng.random() < 0.4
         rows["series"].append({
             "id": series_id, "network_id": network_id, "uid": f"gen-{index + 1:05d}-{number + 1}@{UID_DOMAIN}",
@@ -146,7 +139,7 @@ def _synthetic(index: int, rng: random.Random, pools: _Pools, today: date, now: 
         rows["attendee"].extend({"series_id": series_id, "contact_id": c} for c in sorted(attendees))
         if rng.random() < 0.15:  # one exception: a cancelled or a moved occurrence within the next year
             cut = datetime.combine(today, time(0))
-            upcoming = expand(starts_at, rule, cut, cut + timedelta(days=366))[:3]
+            upcoming = rules.rule_dates(starts_at, rule, cut, cut + timedelta(days=366))[:3]
             if upcoming:
                 original = rng.choice(upcoming)
                 moved = rng.random() < 0.5
@@ -261,7 +254,7 @@ def bench_facts(months: int = 12) -> dict[str, Any]:
     last = datetime(first.year + (first.month + months - 1) // 12, (first.month + months - 1) % 12 + 1, 1)
     per_month: Counter[str] = Counter()
     for starts_at, rule in series:
-        for when in expand(starts_at, rule, first, last - timedelta(seconds=1)):
+        for when in rules.rule_dates(starts_at, rule, first, last):
             per_month[f"{when:%Y-%m}"] += 1
     month, occurrences = max(sorted(per_month.items()), key=lambda kv: kv[1]) if per_month \
         else (f"{first:%Y-%m}", 0)  # the earliest of the busiest months
