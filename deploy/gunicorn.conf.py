@@ -22,10 +22,3 @@ errorlog = "-"
 loglevel = "warning"
 forwarded_allow_ips = "127.0.0.1"
 
-
-def pre_fork(server, worker):  # noqa: ANN001, ANN201  (gunicorn's hook signature)
-    """Move the preloaded application's objects out of the garbage collector's sight before forking: the
-    workers share those pages (copy-on-write) and full collections stop walking them."""
-    import gc
-
-    gc.freeze()

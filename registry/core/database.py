@@ -52,8 +52,9 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write() else "BEGIN")
 
 
-# Search-index objects created by hand in migration 0002 (FTS5 tables, the pg_trgm index): not models.
-UNMANAGED_PREFIXES = ("search_fts", "ix_search_document_folded_trgm")
+# Objects created by hand in migrations, not models: the search index of 0002 (FTS5 tables, the pg_trgm index)
+# and 0007's index on lower(contact.email) (SQLite's reflection skips expression indexes).
+UNMANAGED_PREFIXES = ("search_fts", "ix_search_document_folded_trgm", "ix_contact_email_lower")
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from flask import has_request_context, url_for
@@ -34,19 +35,16 @@ from icalendar import (
     Event,
     Timezone,
     vCalAddress,
-    vCategory,
-    vDDDLists,
     vDDDTypes,
     vRecur,
     vText,
-    vUri,
 )
-from icalendar.prop import vInt
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 from werkzeug.routing import BuildError
 
 from ..core.models import User
+from ..directory.models import Contact
 from ..extensions import db
 from ..i18n import HELSINKI
 from . import rules
@@ -135,13 +133,13 @@ def _line(name: str, value: Any) -> bytes:
     return _fold(text)
 
 
-def _content_lines(component: Component, shared: Shared | None = None) -> Iterator[bytes]:
+def _content_lines(component: Component) -> Iterator[bytes]:
     yield f"BEGIN:{component.name}".encode()
     for name, value in component.items():
         for one in value if isinstance(value, list) else [value]:
-            yield shared.line(name, one) if shared is not None else _line(name, one)
+            yield _line(name, one)
     for sub in component.subcomponents:
-        yield from _content_lines(sub, shared)
+        yield from _content_lines(sub)
     yield f"END:{component.name}".encode()
 
 
@@ -155,16 +153,18 @@ def serialise(calendar: Component) -> bytes:
 
 
 def load_series(condition: ColumnElement[bool]) -> list[MeetingSeries]:
-    """The series matching the condition with everything the export reads loaded (a constant number of
-    queries, whatever the number of series)."""
-    stmt = (select(MeetingSeries).where(condition)
-            .options(joinedload(MeetingSeries.network).joinedload(Network.theme),
-                     joinedload(MeetingSeries.network).joinedload(Network.convenor_unit),
-                     # The organizer's roles (loaded with every user by default) are not needed here.
-                     joinedload(MeetingSeries.organizer).lazyload(User.role_rows),
-                     selectinload(MeetingSeries.attendees))
-            .order_by(MeetingSeries.id))
-    return list(db.session.scalars(stmt).unique())
+    """The series matching the condition with what the export reads, and only that, loaded (a constant number
+    of queries, whatever the number of series)."""
+    s = MeetingSeries
+    stmt = (select(s).where(condition)
+            .options(load_only(s.id, s.network_id, s.uid, s.title, s.starts_at, s.duration_minutes, s.rrule,
+                               s.location, s.video_url, s.agenda, s.organizer_id, s.sequence, s.updated_at),
+                     selectinload(s.network).load_only(Network.theme_id, Network.convenor_unit_id)
+                     .options(joinedload(Network.theme), joinedload(Network.convenor_unit)),
+                     selectinload(s.organizer).load_only(User.email, User.name).lazyload(User.role_rows),
+                     selectinload(s.attendees).load_only(Contact.email, Contact.name))
+            .order_by(s.id))
+    return list(db.session.scalars(stmt))
 
 
 def load_overrides(series: Sequence[MeetingSeries]) -> dict[int, list[Occurrence]]:
@@ -231,47 +231,60 @@ def _address(email: str | None, name: str | None, params: dict[str, str]) -> vCa
     return address
 
 
+def _local(value: datetime) -> str:
+    """DATE-TIME text of a wall-clock time (RFC 5545 §3.3.5 form 1, or form 3 with TZID)."""
+    return (f"{value.year:04d}{value.month:02d}{value.day:02d}"
+            f"T{value.hour:02d}{value.minute:02d}{value.second:02d}")
+
+
+def _utc(value: datetime) -> str:
+    """DATE-TIME text in UTC (form 2): DTSTAMP, LAST-MODIFIED."""
+    return _local(value.astimezone(UTC)) + "Z"
+
+
+def _prop(name: str, value: str) -> bytes:
+    """A content line of already-encoded parts, folded; the last guard against injection (no value written
+    here can hold a line break: text is escaped, addresses and times are checked or generated)."""
+    if "\n" in value or "\r" in value:
+        raise ValueError(f"line break in the {name} property")
+    return _fold(f"{name}:{value}")
+
+
+def _text(name: str, value: str) -> bytes:
+    return _prop(name, escape_text(value))
+
+
+def _helsinki(name: str, *values: datetime) -> bytes:
+    """A DATE-TIME property (or list) in Europe/Helsinki wall-clock time."""
+    return _prop(f"{name};TZID={TZID}", ",".join(_local(v) for v in values))
+
+
 class Shared:
-    """What the events of one calendar share, built once: DTSTAMP, the page links, the organizer and attendee
-    addresses, the categories (a feed of a thousand series has few distinct ones)."""
+    """What the events of one calendar share, written once: DTSTAMP, the page links, the organizer and attendee
+    lines, the categories and the rules (a feed of a thousand series has few distinct ones)."""
 
     def __init__(self, now: datetime, url_for_item: UrlFor, *, invitation: bool = False) -> None:
-        self.stamp = vDDDTypes(now.astimezone(UTC).replace(microsecond=0))
+        self.stamp = _prop("DTSTAMP", _utc(now.replace(microsecond=0)))
         self.url_for_item = url_for_item
         # iTIP: the invitees are asked to answer (RFC 5546); a published feed only names them.
         self.attendee_params = {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION",
                                 "RSVP": "TRUE"} if invitation else {}
-        self._addresses: dict[tuple[str | None, str | None, bool], vCalAddress | None] = {}
-        self._categories: dict[int, vCategory] = {}
-        self._texts: dict[str, Text] = {}
-        self._rules: dict[str, vRecur] = {}
-        # Lines of the values above, written once. Keyed by id(): safe because these dicts keep the values alive.
-        self._lines: dict[tuple[str, int], bytes] = {}
-        self._ids: set[int] = {id(self.stamp)}
+        self._lines: dict[tuple[Any, ...], bytes | None] = {}
 
-    def _keep(self, value: Any) -> Any:
-        if value is not None:
-            self._ids.add(id(value))
-        return value
+    def _once(self, key: tuple[Any, ...], build: Callable[[], bytes | None]) -> bytes | None:
+        if key not in self._lines:
+            self._lines[key] = build()
+        return self._lines[key]
 
-    def line(self, name: str, value: Any) -> bytes:
-        """The content line of a property; a shared value's line is built once."""
-        if id(value) not in self._ids:
-            return _line(name, value)
-        key = (name, id(value))
-        found = self._lines.get(key)
-        if found is None:
-            found = self._lines[key] = _line(name, value)
-        return found
+    def address(self, email: str | None, name: str | None, attendee: bool) -> bytes | None:
+        """The ORGANIZER or ATTENDEE line (mailto: with CN), or None for an address that is not one."""
+        def build() -> bytes | None:
+            address = _address(email, name, self.attendee_params if attendee else {})
+            return _line("ATTENDEE" if attendee else "ORGANIZER", address) if address is not None else None
 
-    def address(self, email: str | None, name: str | None, attendee: bool) -> vCalAddress | None:
-        """mailto: with CN, or None for an address that is not one."""
-        key = (email, name, attendee)
-        if key not in self._addresses:
-            self._addresses[key] = self._keep(_address(email, name, self.attendee_params if attendee else {}))
-        return self._addresses[key]
+        return self._once(("address", email, name, attendee), build)
 
-    def organizer(self, series: MeetingSeries) -> vCalAddress | None:
+    def organizer(self, series: MeetingSeries) -> bytes | None:
         """The series' organizer, else the convenor unit's mailbox."""
         if series.organizer is not None:
             found = self.address(series.organizer.email, series.organizer.name, False)
@@ -280,31 +293,20 @@ class Shared:
         unit = series.network.convenor_unit
         return self.address(unit.mailbox, unit.name(), False) if unit is not None else None
 
-    def attendees(self, series: MeetingSeries) -> list[vCalAddress]:
+    def attendees(self, series: MeetingSeries) -> list[bytes]:
         """The attendees with a usable e-mail address."""
-        found = (self.address(c.email, c.name, True) for c in series.attendees)
-        return [a for a in found if a is not None]
+        return [line for c in series.attendees if (line := self.address(c.email, c.name, True)) is not None]
 
-    def categories(self, series: MeetingSeries) -> vCategory | None:
+    def categories(self, series: MeetingSeries) -> bytes | None:
         """CATEGORIES: the network's theme in the current language."""
         theme = series.network.theme
         if theme is None:
             return None
-        if theme.id not in self._categories:
-            self._categories[theme.id] = self._keep(vCategory([Text(clean_text(theme.name()))]))
-        return self._categories[theme.id]
+        return self._once(("categories", theme.id), lambda: _text("CATEGORIES", clean_text(theme.name())))
 
-    def text(self, value: str) -> Text:
-        """A TEXT value shared by many events (STATUS)."""
-        if value not in self._texts:
-            self._texts[value] = self._keep(Text(value))
-        return self._texts[value]
-
-    def rule(self, text: str) -> vRecur:
-        """The RRULE with UTC UNTIL, parsed once per distinct rule."""
-        if text not in self._rules:
-            self._rules[text] = self._keep(_utc_rrule(text))
-        return self._rules[text]
+    def rule(self, text: str) -> bytes:
+        """The RRULE line with UNTIL in UTC, written once per distinct rule."""
+        return self._once(("rule", text), lambda: _line("RRULE", _utc_rrule(text)))  # type: ignore[return-value]
 
 
 def description(agenda: str | None, video_url: str | None) -> str:
@@ -316,49 +318,40 @@ def description(agenda: str | None, video_url: str | None) -> str:
 
 
 class _Common:
-    """What every event of one series shares, built once per series."""
+    """The lines every event of one series shares, written once per series."""
 
     def __init__(self, series: MeetingSeries, shared: Shared) -> None:
         self.series = series
         self.shared = shared
-        self.organizer = shared.organizer(series)
-        self.attendees = shared.attendees(series)
-        self.categories = shared.categories(series)
-        self.modified = vDDDTypes(series.updated_at.astimezone(UTC).replace(microsecond=0))
+        self.head = [_text("UID", series.uid), shared.stamp]
+        self.middle = [_prop("LAST-MODIFIED", _utc(series.updated_at.replace(microsecond=0))),
+                       _text("SUMMARY", series.title)]
+        people = [shared.categories(series), shared.organizer(series), *shared.attendees(series)]
+        self.tail = [line for line in people if line is not None]
 
     def event(self, *, starts_at: datetime, minutes: int, sequence: int, key: str | None,
               location: str | None, video_url: str | None, agenda: str | None,
-              status: str = "CONFIRMED") -> Event:
-        """A VEVENT with the series' shared properties and this occurrence's (or the master's) values."""
-        series = self.series
-        event = Event()
-        event["UID"] = Text(series.uid)
-        event["DTSTAMP"] = self.shared.stamp
-        event["SEQUENCE"] = vInt(sequence)
-        event["LAST-MODIFIED"] = self.modified
-        event["DTSTART"] = vDDDTypes(_aware(starts_at))
-        event["DTEND"] = vDDDTypes(_aware(starts_at + timedelta(minutes=minutes)))
-        event["SUMMARY"] = Text(series.title)
-        event["STATUS"] = self.shared.text(status)
-        video = video_url if video_url and _URI.match(video_url) else None
+              status: str = "CONFIRMED", extra: Iterable[bytes] = ()) -> list[bytes]:
+        """The lines of a VEVENT with the series' shared properties and this occurrence's (or the master's)
+        values; `extra` are its RRULE, EXDATE or RECURRENCE-ID."""
+        lines = [b"BEGIN:VEVENT", *self.head, f"SEQUENCE:{int(sequence)}".encode(), *self.middle,
+                 _helsinki("DTSTART", starts_at), _helsinki("DTEND", starts_at + timedelta(minutes=minutes)),
+                 f"STATUS:{status}".encode()]
         place = location or video_url
         if place:
-            event["LOCATION"] = Text(place)
-        if video is not None:
-            event["CONFERENCE"] = vUri(video, params={"VALUE": "URI", "FEATURE": "VIDEO"})
+            lines.append(_text("LOCATION", place))
+        if video_url and _URI.match(video_url):
+            lines.append(_prop("CONFERENCE;VALUE=URI;FEATURE=VIDEO", video_url))
         text = description(agenda, video_url)
         if text:
-            event["DESCRIPTION"] = Text(text)
-        if self.categories is not None:
-            event["CATEGORIES"] = self.categories
-        if self.organizer is not None:
-            event["ORGANIZER"] = self.organizer
-        if self.attendees:
-            event["ATTENDEE"] = self.attendees
-        url = self.shared.url_for_item(series, key)
+            lines.append(_text("DESCRIPTION", text))
+        lines.extend(self.tail)
+        url = self.shared.url_for_item(self.series, key)
         if url:
-            event["URL"] = vUri(url)
-        return event
+            lines.append(_prop("URL", url))
+        lines.extend(extra)
+        lines.append(b"END:VEVENT")
+        return lines
 
 
 def _changed(series: MeetingSeries, occ: Occurrence) -> bool:
@@ -379,16 +372,17 @@ def _sequence(series: MeetingSeries, occ: Occurrence | None) -> int:
     return max(series.sequence or 0, occ.sequence or 0) if occ is not None else series.sequence or 0
 
 
-def _item_event(common: _Common, item: Item, *, status: str = "CONFIRMED") -> Event:
+def _item_event(common: _Common, item: Item, *, status: str = "CONFIRMED", extra: Iterable[bytes] = ()) -> list[bytes]:
     # A single meeting links to its series page, an occurrence of a recurring series to its own page.
     return common.event(starts_at=item.starts_at, minutes=int((item.ends_at - item.starts_at).total_seconds() // 60),
                         sequence=_sequence(item.series, item.override),
                         key=item.key if item.series.rrule is not None else None, location=item.location,
-                        video_url=item.video_url, agenda=item.agenda, status=status)
+                        video_url=item.video_url, agenda=item.agenda, status=status, extra=extra)
 
 
-def series_events(series: MeetingSeries, overrides: Sequence[Occurrence], shared: Shared) -> list[Event]:
-    """The VEVENTs of one series: the master (with RRULE and EXDATEs) and one per changed occurrence."""
+def series_events(series: MeetingSeries, overrides: Sequence[Occurrence], shared: Shared) -> list[bytes]:
+    """The content lines of one series' VEVENTs: the master (with RRULE and EXDATEs) and one per changed
+    occurrence."""
     try:
         first = rules.first_date(series.starts_at, series.rrule)
     except ValueError:
@@ -400,28 +394,25 @@ def series_events(series: MeetingSeries, overrides: Sequence[Occurrence], shared
     if series.rrule is None:  # a single meeting: its exception (if any) applies to the event itself
         occ = next((o for o in overrides if o.recurrence_id == series.starts_at), None)
         item = make_item(series, series.starts_at, occ, "fi")
-        return [_item_event(common, item, status="CANCELLED" if item.cancelled else "CONFIRMED")]
+        return _item_event(common, item, status="CANCELLED" if item.cancelled else "CONFIRMED")
     if not _RRULE.match(series.rrule):
         log.warning("series %s has a malformed rule: %r", series.id, series.rrule)
         return []
-    master = common.event(starts_at=first, minutes=series.duration_minutes, sequence=series.sequence or 0,
-                          key=None, location=series.location, video_url=series.video_url, agenda=series.agenda)
-    master["RRULE"] = shared.rule(series.rrule)
-    events = [master]
     exdates = []
+    changed = []
     for occ in overrides:
         if not _generates(series, occ.recurrence_id):
             continue  # the rule no longer generates it: the application ignores it too
         if occ.status is OccurrenceStatus.CANCELLED:
-            exdates.append(_aware(occ.recurrence_id))
+            exdates.append(occ.recurrence_id)
         elif _changed(series, occ):
             item = make_item(series, occ.recurrence_id, occ, "fi")
-            event = _item_event(common, item)
-            event["RECURRENCE-ID"] = vDDDTypes(_aware(occ.recurrence_id))
-            events.append(event)
-    if exdates:
-        master["EXDATE"] = vDDDLists(exdates)
-    return events
+            changed.extend(_item_event(common, item, extra=[_helsinki("RECURRENCE-ID", occ.recurrence_id)]))
+    master_extra = [shared.rule(series.rrule), *([_helsinki("EXDATE", *exdates)] if exdates else [])]
+    master = common.event(starts_at=first, minutes=series.duration_minutes, sequence=series.sequence or 0,
+                          key=None, location=series.location, video_url=series.video_url, agenda=series.agenda,
+                          extra=master_extra)
+    return master + changed
 
 
 def _calendar(name: str, now: datetime, first: date, method: str) -> Calendar:
@@ -437,6 +428,15 @@ def _calendar(name: str, now: datetime, first: date, method: str) -> Calendar:
     return calendar
 
 
+def _document(calendar: Calendar, events: Iterable[list[bytes]]) -> bytes:
+    """The calendar's own lines and VTIMEZONE, then the events' lines."""
+    lines = list(_content_lines(calendar))[:-1]  # END:VCALENDAR comes after the events
+    for event in events:
+        lines.extend(event)
+    lines.append(b"END:VCALENDAR")
+    return b"\r\n".join(lines) + b"\r\n"
+
+
 def build_calendar(series_list: Sequence[MeetingSeries], *, name: str, now: datetime,
                    url_for_item: UrlFor | None = None, extra: Iterable[Event] = (),
                    overrides: dict[int, list[Occurrence]] | None = None) -> bytes:
@@ -449,15 +449,8 @@ def build_calendar(series_list: Sequence[MeetingSeries], *, name: str, now: date
     calendar = _calendar(name, now, first, "PUBLISH")
     calendar["REFRESH-INTERVAL"] = vDDDTypes(timedelta(hours=1), params={"VALUE": "DURATION"})
     calendar["X-PUBLISHED-TTL"] = Text(REFRESH)
-    lines = list(_content_lines(calendar))[:-1]  # END:VCALENDAR comes after the events
-    # Each series' events are written at once and dropped: a feed of a thousand series never holds them all.
-    for series in series_list:
-        for event in series_events(series, overrides.get(series.id, []), shared):
-            lines.extend(_content_lines(event, shared))
-    for event in extra:
-        lines.extend(_content_lines(event))
-    lines.append(b"END:VCALENDAR")
-    return b"\r\n".join(lines) + b"\r\n"
+    events = (series_events(series, overrides.get(series.id, []), shared) for series in series_list)
+    return _document(calendar, chain(events, (list(_content_lines(event)) for event in extra)))
 
 
 def build_invitation(series: MeetingSeries, item: Item, *, now: datetime, url_for_item: UrlFor | None = None) -> bytes:
@@ -465,11 +458,9 @@ def build_invitation(series: MeetingSeries, item: Item, *, now: datetime, url_fo
     the series' UID with the occurrence's RECURRENCE-ID, so a program that has the series updates that one."""
     calendar = _calendar(series.title, now, item.starts_at.date(), "CANCEL" if item.cancelled else "REQUEST")
     common = _Common(series, Shared(now, url_for_item or meeting_urls(), invitation=True))
-    event = _item_event(common, item, status="CANCELLED" if item.cancelled else "CONFIRMED")
-    if series.rrule is not None:
-        event["RECURRENCE-ID"] = vDDDTypes(_aware(item.recurrence_id))
-    calendar.add_component(event)
-    return serialise(calendar)
+    rid = [_helsinki("RECURRENCE-ID", item.recurrence_id)] if series.rrule is not None else []
+    event = _item_event(common, item, status="CANCELLED" if item.cancelled else "CONFIRMED", extra=rid)
+    return _document(calendar, [event])
 
 
 # --- the feeds ------------------------------------------------------------------------------------
