@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import recurring_ical_events
 from flask import Flask
 from icalendar import Calendar
@@ -260,9 +261,10 @@ def test_hostile_text_stays_inside_its_own_property(app, make_network, make_seri
 def test_text_escaping_is_exact_and_control_characters_cannot_break_lines():
     assert ical.escape_text("a;b,c\\d\\Ne\nf") == "a\\;b\\,c\\\\d\\\\Ne\\nf"
     assert ical.clean_text("a\r\nb\rc\x0bd\x00e\u2028f") == "a\nb\nc d e f"
-    event = ical.Event()
-    event["SUMMARY"] = ical.Text("x\ry\x0cBEGIN:VEVENT")
-    assert ical.serialise(event) == b"BEGIN:VEVENT\r\nSUMMARY:x\\ny BEGIN:VEVENT\r\nEND:VEVENT\r\n"
+    assert ical.Text("x\ry\x0cBEGIN:VEVENT").to_ical() == b"x\\ny BEGIN:VEVENT"
+    assert ical._text("SUMMARY", "x\ry\x0cBEGIN:VEVENT") == b"SUMMARY:x\\ny BEGIN:VEVENT"
+    with pytest.raises(ValueError, match="line break"):
+        ical._prop("URL", "https://example.org/\r\nBEGIN:VEVENT")
 
 
 def test_bad_addresses_are_left_out_rather_than_written_raw(app, make_network, make_series, make_contact,
