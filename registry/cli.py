@@ -72,6 +72,7 @@ def seed(demo: bool, scale: int) -> None:
     from .agreements.demo import load_agreements_demo
     from .agreements.reference import load_national_reference
     from .agreements.scale import generate_agreements
+    from .applications.demo import load_applications_demo
     from .directory.demo import generate_partners
     from .meetings.demo import load_meetings_demo
     from .meetings.scale import generate_meetings
@@ -100,6 +101,9 @@ def seed(demo: bool, scale: int) -> None:
             db.session.commit()
             click.echo("Demo networks and meetings: " + ", ".join(f"{k} added {v}"
                                                                  for k, v in meetings_added.items()))
+            partnerships = load_applications_demo()
+            db.session.commit()
+            click.echo("Demo project partnerships: " + ", ".join(f"{k} added {v}" for k, v in partnerships.items()))
             if scale:
                 shown = [0]
 

@@ -82,9 +82,6 @@ def load_demo(summary: dict[str, int] | None = None) -> list[dict[str, Any]]:
                        "totp": row["totp_secret"] or None})
     db.session.flush()
     counts = load_directory_demo()
-    from .applications.demo import load_applications_demo
-
-    counts.update(load_applications_demo())  # project partnerships: applications and the portfolio
     if summary is not None:
         summary.update(counts)
     return logins
