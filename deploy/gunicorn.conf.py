@@ -4,7 +4,7 @@ variables named below, e.g. in /etc/registry/registry.env."""
 import multiprocessing
 import os
 
-bind = os.environ.get("REGISTRY_BIND", "127.0.0.1:8000")  # nginx proxies to this; never expose it directly
+bind = os.environ.get("REGISTRY_BIND", "127.0.0.1:8000")  # only nginx may reach it: the app trusts X-Forwarded-*
 workers = int(os.environ.get("REGISTRY_WORKERS", min(2 * multiprocessing.cpu_count(), 8)))
 threads = int(os.environ.get("REGISTRY_THREADS", 4))
 worker_class = "gthread"
