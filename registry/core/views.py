@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, jsonify, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..agreements.dashboard import director_summary
 from ..applications.portfolio import dashboard_panel as portfolio_panel
@@ -19,6 +23,8 @@ from ..meetings.queries import next_meetings
 from ..meetings.services import local_now
 from . import queries
 from .models import utcnow
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("main", __name__)
 
@@ -49,7 +55,13 @@ def _role_names() -> dict[str, object]:
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    return jsonify(status="ok")
+    # For load balancers and monitoring: the process answers and its database does.
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        log.exception("health check: the database does not answer")
+        return jsonify(status="unavailable", database="unavailable"), 503
+    return jsonify(status="ok", database="ok")
 
 
 @bp.get("/")

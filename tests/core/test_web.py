@@ -74,10 +74,6 @@ def test_api_errors_are_json(app):
     assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"] == "Bearer"
 
 
-def test_healthz(app):
-    assert app.test_client().get("/healthz").json == {"status": "ok"}
-
-
 def test_openapi_document_lists_the_api(app):
     doc = app.test_client().get("/api/v1/openapi.json").json
     assert doc["openapi"].startswith("3.")
@@ -104,3 +100,23 @@ def test_unexpected_errors_get_a_translated_500_page(app_factory):
     assert response.status_code == 500
     assert "Jokin meni vikaan" in response.get_data(as_text=True)
     _assert_headers(response)
+
+
+def test_health_check_answers_for_the_database(app_factory, tmp_path):
+    assert app_factory().test_client().get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+    # A database that cannot be opened (a folder where the file should be): 503, not 200 and not a 500 page.
+    (tmp_path / "gone.db").mkdir()
+    broken = app_factory(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'gone.db'}")
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "database": "unavailable"}
+
+
+def test_sign_in_works_when_the_shared_rate_limit_store_is_down(app_factory, make_user):
+    # Nothing listens on port 1: the limits are counted in this process instead, and signing in still works.
+    down = app_factory(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0", LOGIN_LIMIT_PER_ACCOUNT="2 per minute")
+    user = make_user("staff")
+    client = down.test_client()
+    assert login(client, user).status_code == 302
+    statuses = [login(down.test_client(), user, password="wrong").status_code for _ in range(3)]
+    assert statuses[-1] == 429  # the per-account limit still holds
