@@ -48,6 +48,7 @@ CURATED: dict[str, Value] = {
     "number-nan": "NaN",
     "emoji-combining": "e\u0301\u0308 👩‍👩‍👧 🇫🇮 ﷽",
     "whitespace": " \t\r\n ",
+    "padded": "  two\r\nlines\t ",
     "path": "../../../etc/passwd",
     "empty": "",
 }
@@ -62,7 +63,7 @@ _PARSERS = ("empty", "whitespace", "invalid-utf8", "lone-surrogate", "xss-attrib
 _NUMBERS = ("number-huge", "number-negative", "number-exponent", "number-nan")
 _DATES = ("date-feb-30", "date-zero", "date-nines", "date-finnish-feb-31")
 _QUERY_SYNTAX = ("fts-near", "fts-operators", "fts-star", "fts-caret", "fts-column")
-_TEXT = tuple(k for k in CURATED if k not in WHOLE_REQUEST + _QUERY_SYNTAX + _NUMBERS[1:] + _DATES[:3])
+_TEXT = tuple(k for k in CURATED if k not in WHOLE_REQUEST + _QUERY_SYNTAX + _NUMBERS[1:] + _DATES[:3] + ("padded",))
 TEXT_KINDS = frozenset({"text", "textarea", "email", "url", "tel", "search", "password"})
 VALUES_BY_KIND: dict[str, tuple[str, ...]] = {
     **{kind: _TEXT for kind in TEXT_KINDS},
@@ -80,10 +81,10 @@ def values_for(method: str, kind: str) -> tuple[str, ...]:
     return VALUES_BY_KIND[kind]
 
 
-# Values with a user-visible text that a round trip must preserve (the rest are meant to be refused or are
-# not text at all). NUL and the megabyte are refused for the whole request before any form sees them.
-TEXT_VALUES = ("xss-script", "xss-attribute", "sql-or", "sql-drop", "fts-quote", "fts-near", "fts-column",
-               "ical-crlf", "formula-0", "formula-1", "formula-2", "formula-3", "rtl-override", "emoji-combining")
+# The text values a round trip must preserve (after the form's own normalisation): markup, SQL, quotes, line
+# breaks, formula triggers, bidirectional controls, combining marks, padding, bytes that are not UTF-8.
+ROUND_TRIP = ("xss-script", "xss-attribute", "sql-drop", "fts-quote", "ical-crlf", "formula-0", "formula-1",
+              "rtl-override", "emoji-combining", "padded", "invalid-utf8")
 
 
 def generated() -> st.SearchStrategy[Value]:
@@ -125,6 +126,7 @@ class Form:
     enctype: str
     fields: list[Field] = field(default_factory=list)
     form_id: str | None = None
+    who: str = ""  # which of the test's clients found it (the one that sends it)
 
     def field(self, name: str) -> Field:
         """The field of that name."""
@@ -154,9 +156,9 @@ class Form:
 class _Parser(HTMLParser):
     """Collects every form of a page with its controls (html.parser: tolerant, no dependency)."""
 
-    def __init__(self, page: str) -> None:
+    def __init__(self, page: str, who: str) -> None:
         super().__init__(convert_charrefs=True)
-        self.page = page
+        self.page, self.who = page, who
         self.forms: list[Form] = []
         self.current: Form | None = None
         self.owned: list[tuple[str, Field]] = []  # controls outside their form (form="id")
@@ -183,7 +185,7 @@ class _Parser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v if v is not None else "" for k, v in attrs}
         if tag == "form":
-            self.current = Form(page=self.page, action=urljoin(self.page, a.get("action") or self.page),
+            self.current = Form(page=self.page, who=self.who, action=urljoin(self.page, a.get("action") or self.page),
                                 method=(a.get("method") or "get").lower(),
                                 enctype=a.get("enctype") or "application/x-www-form-urlencoded", form_id=a.get("id"))
             self.forms.append(self.current)
@@ -246,9 +248,10 @@ class _Parser(HTMLParser):
         self.option = None
 
 
-def parse_forms(page: str, html: str) -> list[Form]:
-    """Every form on the page (URL `page`), with controls associated through form="id" included."""
-    parser = _Parser(page)
+def parse_forms(page: str, html: str, who: str = "") -> list[Form]:
+    """Every form on the page (URL `page`, as seen by client `who`), with controls associated through form="id"
+    included."""
+    parser = _Parser(page, who)
     parser.feed(html)
     parser.close()
     by_id = {f.form_id: f for f in parser.forms if f.form_id}
