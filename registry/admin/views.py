@@ -37,7 +37,8 @@ def _unit_choices(kinds: tuple[UnitKind, ...] | None = None, exclude: Unit | Non
 
 @bp.get("/users")
 def users() -> ResponseReturnValue:
-    q, role, active = (request.args.get(k, "").strip() for k in ("q", "role", "active"))
+    # No name or e-mail address is longer than 254 characters (and SQLite refuses LIKE patterns over 50 kB).
+    q, role, active = (request.args.get(k, "").strip()[:254] for k in ("q", "role", "active"))
     page = paginate(queries.users_query(q, role if role in ROLES else "", active))
     return render_template("admin/users.html", page=page, q=q, role=role, active=active, roles=ROLE_NAMES)
 

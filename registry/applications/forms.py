@@ -59,7 +59,7 @@ class ApplicationForm(FlaskForm):
     contact_phone = StringField(_l("Contact phone"), filters=[_strip], validators=[Optional(), Length(max=20)])
     address = TextAreaField(_l("Postal address"), validators=[Optional(), Length(max=1000)])
     project_name = StringField(_l("Project"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
-    description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=20_000)])
+    description = TextAreaField(_l("Description"), filters=[_strip], validators=[DataRequired(), Length(max=20_000)])
     need = TextAreaField(_l("Need for the activity"), validators=[Optional(), Length(max=10_000)])
     target_groups = TextAreaField(_l("Target groups"), validators=[Optional(), Length(max=5000)])
     planned_start = DateField(_l("Planned start"), validators=[Optional()])

@@ -65,12 +65,12 @@ def partner_by_business_id(business_id: str) -> Partner | None:
 
 def similar_partners(name: str, *, exclude_id: int | None = None, limit: int = 5) -> list[Partner]:
     """Active partners whose name is close to the given one (for the duplicate warning)."""
-    words = sorted(rules.search_terms(name), key=len, reverse=True)
-    if not words:
+    # Candidates share one of the two longest words of the name; the similarity is then computed in Python.
+    words = [w for w in sorted(rules.search_terms(name), key=len, reverse=True)[:2] if len(w) >= 3]
+    if not words:  # e.g. "-1" or "' OR 1=1 --": no word to look for
         return []
     stmt = select(Partner).where(Partner.merged_into_id.is_(None))
-    # Candidates share the longest word of the name; the similarity is then computed in Python.
-    stmt = stmt.where(or_(*(func.lower(Partner.name_fi).like(f"%{w}%") for w in words[:2] if len(w) >= 3)))
+    stmt = stmt.where(or_(*(func.lower(Partner.name_fi).like(f"%{w}%") for w in words)))
     if exclude_id is not None:
         stmt = stmt.where(Partner.id != exclude_id)
     candidates = db.session.scalars(stmt.limit(500)).all()

@@ -95,7 +95,7 @@ class SeriesForm(FlaskForm):
     location = StringField(_l("Location"), filters=[_strip], validators=[Optional(), Length(max=300)])
     video_url = URLField(_l("Video meeting link"), filters=[_strip], validators=[
         Optional(), Length(max=500), URL(require_tld=False, message=_l("Give a web address starting with https://."))])
-    agenda = TextAreaField(_l("Agenda template"), validators=[Optional(), Length(max=20_000)])
+    agenda = TextAreaField(_l("Agenda template"), filters=[_strip], validators=[Optional(), Length(max=20_000)])
     liaisons = CheckboxList(_l("Liaisons of the member partners"), coerce=int, validators=[Optional()])
     contacts = SelectMultipleField(_l("Other attendees (Rise contacts)"), coerce=int, validators=[Optional()])
     preview = SubmitField(_l("Preview"))
@@ -230,7 +230,7 @@ class MoveForm(FlaskForm):
 class AgendaForm(FlaskForm):
     """The agenda of one occurrence (empty: the series' agenda template)."""
 
-    agenda = TextAreaField(_l("Agenda"), validators=[Optional(), Length(max=20_000)])
+    agenda = TextAreaField(_l("Agenda"), filters=[_strip], validators=[Optional(), Length(max=20_000)])
 
 
 class MinutesForm(FlaskForm):
