@@ -67,7 +67,9 @@ ERROR_TEXTS = {
     403: (lambda: _("Access denied"), lambda: _("You do not have permission to use this page.")),
     404: (lambda: _("Page not found"), lambda: _("The page you asked for does not exist or was removed.")),
     405: (lambda: _("Method not allowed"), lambda: _("This address does not accept that kind of request.")),
-    413: (lambda: _("File too large"), lambda: _("The upload is larger than the application accepts.")),
+    413: (lambda: _("Too much data sent"),
+          lambda: _("The file or text sent is larger than the application accepts. Go back, shorten the text or "
+                    "choose a smaller file, and send again.")),
     429: (lambda: _("Too many attempts"),
           lambda: _("Too many attempts in a short time. Wait a few minutes and try again.")),
     500: (lambda: _("Something went wrong"),
