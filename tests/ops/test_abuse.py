@@ -209,11 +209,16 @@ def _explicit_states(site: Site) -> dict[str, list[str]]:
         response = send(site, form)  # the mapping as suggested: on to the preview
         assert response.status_code == 302, f"mapping of {url}: {response.status_code}"
         start["user"] += [mapping, path_of(response.headers["Location"])]
-    pending = site.clients["pending"]
-    assert pending.post("/login", data={"email": user.email, "password": PASSWORD,
-                                        "csrf_token": csrf_token(pending)}).status_code == 302
+    _password_step(site)
     assert login(site.clients["staff"], staff_ref).status_code == 302
     return start
+
+
+def _password_step(site: Site) -> None:
+    """The "pending" client: past the password, at the second-factor step (which lasts a few minutes)."""
+    pending = site.clients["pending"]
+    assert pending.post("/login", data={"email": site.user.email, "password": PASSWORD,
+                                        "csrf_token": csrf_token(pending)}).status_code == 302
 
 
 def _import_csv(url: str) -> bytes:
@@ -320,9 +325,12 @@ def _representatives(form: Form) -> list[Field]:
 def submit(site: Site, form: Form, name: str | None, value: Value | None) -> Any:
     """Send the form (see `send`) as the abuse user signed in anew if a form before ended the session."""
     response = send(site, form, name, value)
-    if form.who == "user" and response.status_code in (302, 303) \
-            and path_of(response.headers["Location"]).startswith("/login"):
-        _sign_in_again(site)
+    if form.who in ("user", "pending") and response.status_code in (302, 303) \
+            and path_of(response.headers["Location"]).split("?")[0] == "/login":
+        if form.who == "user":  # a form before ended the session or changed the account
+            _sign_in_again(site)
+        else:  # the second-factor step timed out
+            _password_step(site)
         response = send(site, form, name, value)
     return response
 
