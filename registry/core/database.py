@@ -52,12 +52,15 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write() else "BEGIN")
 
 
-# Search-index objects created by hand in migration 0002 (FTS5 tables, the pg_trgm index): not models.
-UNMANAGED_PREFIXES = ("search_fts", "ix_search_document_folded_trgm")
+# Objects created by hand in migrations, not models: the search index of 0002 (FTS5 tables, the pg_trgm index)
+# and the expression indexes of 0007 that give the lists their order by lower-cased name (SQLite cannot
+# reflect expression indexes, so autogenerate could not compare them).
+UNMANAGED_PREFIXES = ("search_fts", "ix_search_document_folded_trgm", "ix_agreement_name_fi_lower",
+                      "ix_partner_name_fi_lower", "ix_contact_name_lower")
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Alembic filter: leave the hand-made search-index objects out of autogenerate comparisons."""
+    """Alembic filter: leave the hand-made indexes out of autogenerate comparisons."""
     return not (name or "").startswith(UNMANAGED_PREFIXES)
 
 
