@@ -50,8 +50,12 @@ def set_password(user: User, password: str, *, must_change: bool = False) -> Non
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None (constant work for unknown e-mails)."""
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    stored = user.password_hash if user else _DUMMY_HASH
+    # End the transaction before the deliberately slow hash check: a sign-in is a POST, whose transaction
+    # holds SQLite's write lock, and many sign-ins at once would otherwise keep every writer waiting.
+    db.session.commit()
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:

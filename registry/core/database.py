@@ -53,12 +53,14 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 # Objects created by hand in migrations, not models: the search index of 0002 (FTS5 tables, the pg_trgm index)
-# and 0007's index on lower(contact.email) (SQLite's reflection skips expression indexes).
-UNMANAGED_PREFIXES = ("search_fts", "ix_search_document_folded_trgm", "ix_contact_email_lower")
+# and the expression indexes of 0007 on lower-cased names and e-mail addresses (SQLite cannot reflect
+# expression indexes, so autogenerate could not compare them).
+UNMANAGED_PREFIXES = ("search_fts", "ix_search_document_folded_trgm", "ix_agreement_name_fi_lower",
+                      "ix_partner_name_fi_lower", "ix_contact_name_lower", "ix_contact_email_lower")
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Alembic filter: leave the hand-made search-index objects out of autogenerate comparisons."""
+    """Alembic filter: leave the hand-made indexes out of autogenerate comparisons."""
     return not (name or "").startswith(UNMANAGED_PREFIXES)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -100,6 +100,8 @@ def _handle_http(exc: HTTPException) -> Any:
 
 def _handle_500(exc: Exception) -> Any:
     db.session.rollback()
+    if not isinstance(exc, HTTPException):  # Flask logs only the exceptions that no handler takes
+        current_app.logger.error("Exception on %s [%s]", request.path, request.method, exc_info=exc)
     return _error_response(500)
 
 

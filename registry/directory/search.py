@@ -424,15 +424,19 @@ def _hits(q: str, terms: list[str], *, kinds: Iterable[str] | None, filters: Fil
     long_words = [t for t in terms if len(t) >= FTS_MIN]
     short_words = [t for t in terms if len(t) < FTS_MIN]
     stmt = select(d.id, d.kind, d.ref_id, d.title, d.subtitle, _rank(q, terms).label("rank"))
+    kind: Any = d.kind
     if db.session.get_bind().dialect.name == "sqlite" and long_words:
         # The trigram index finds the rows; each word is an FTS5 string, so no query syntax reaches FTS5.
         stmt = stmt.select_from(FTS.join(DOC, d.id == FTS.c.rowid)).where(
             literal_column("search_fts").op("MATCH")(" ".join(_fts_string(w) for w in long_words)))
+        # Unary + keeps SQLite from walking the kind index and testing MATCH on every record of the kind
+        # (100,000 partners: seconds instead of milliseconds).
+        kind = literal_column(f"+{DOC.name}.kind")
     else:
         short_words = terms  # PostgreSQL: LIKE on `folded` is served by the pg_trgm GIN index
     stmt = stmt.where(*(d.folded.like(f"%{_like_escape(w)}%", escape="\\") for w in short_words))
     if kinds is not None:
-        stmt = stmt.where(d.kind.in_(list(kinds)))
+        stmt = stmt.where(kind.in_(list(kinds)))
     if filters.active is not None:
         stmt = stmt.where(d.active.is_(filters.active))
     if public_only:
