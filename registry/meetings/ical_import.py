@@ -19,12 +19,12 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Component
 from sqlalchemy import func, select
 
+from ..core.ics import clean_text
 from ..core.services import ServiceError
 from ..directory.models import Contact
 from ..extensions import db
 from ..i18n import HELSINKI
 from . import rules, series_services
-from .ical import clean_text
 from .models import MeetingSeries, Network, Occurrence, OccurrenceStatus
 
 MAX_BYTES = 1024 * 1024

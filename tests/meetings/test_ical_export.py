@@ -8,7 +8,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import recurring_ical_events
 from flask import Flask
 from icalendar import Calendar
@@ -256,15 +255,6 @@ def test_hostile_text_stays_inside_its_own_property(app, make_network, make_seri
     assert str(by_rid[datetime(2026, 5, 12, 10)]["DESCRIPTION"]) == HOSTILE + " 3"
     assert all(str(e["SUMMARY"]) == HOSTILE for e in events)
     assert len(recurring_ical_events.of(calendar).between(datetime(2026, 1, 1), datetime(2027, 1, 1))) == 6
-
-
-def test_text_escaping_is_exact_and_control_characters_cannot_break_lines():
-    assert ical.escape_text("a;b,c\\d\\Ne\nf") == "a\\;b\\,c\\\\d\\\\Ne\\nf"
-    assert ical.clean_text("a\r\nb\rc\x0bd\x00e\u2028f") == "a\nb\nc d e f"
-    assert ical.Text("x\ry\x0cBEGIN:VEVENT").to_ical() == b"x\\ny BEGIN:VEVENT"
-    assert ical._text("SUMMARY", "x\ry\x0cBEGIN:VEVENT") == b"SUMMARY:x\\ny BEGIN:VEVENT"
-    with pytest.raises(ValueError, match="line break"):
-        ical._prop("URL", "https://example.org/\r\nBEGIN:VEVENT")
 
 
 def test_bad_addresses_are_left_out_rather_than_written_raw(app, make_network, make_series, make_contact,

@@ -602,7 +602,7 @@ def test_line_breaks_cannot_add_calendar_events(site):
         parsed = Calendar.from_ical(response.data).walk("VEVENT")
         assert len(parsed) == len(events) == response.data.split(b"\r\n").count(b"BEGIN:VEVENT"), url
         titles = {str(e["SUMMARY"]) for e in parsed if str(e["UID"]) == series.uid}
-        # The whole title, as text; calendars carry line breaks as LF (meetings.ical.clean_text).
+        # The whole title, as text; calendars carry line breaks as LF (core.ics.clean_text).
         assert titles == {expected_text(form, "title", VEVENT).replace("\r\n", "\n")}, url
 
 
