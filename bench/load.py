@@ -3,10 +3,10 @@
 Subcommands:
   users --out FILE [--count 50]   create the load-test users in this process (idempotent; on the instance's
                                   database): directors of the prisons and community sanctions offices in turn,
-                                  each following a few generated networks and holding a feed token (meetings
-                                  only, without the agreement deadlines); write what the load needs (their
-                                  sign-ins and feed tokens, samples of partner, contact, agreement and series
-                                  ids, the centre codes) to FILE as JSON
+                                  each following a few generated networks and holding a feed token (their
+                                  networks' meetings and their unit's agreement deadlines); write what the
+                                  load needs (their sign-ins and feed tokens, samples of partner, contact,
+                                  agreement and series ids, the centre codes) to FILE as JSON
   measure --ours URL --facts FILE simulated users: each signs in once as its own user, then loops for --seconds:
                                   picks an action by weight (search 30 %, list 20 %, detail 20 %, edit 10 %,
                                   personal feed 10 %, export 10 %), requests it and thinks for 1-3 s; print a
@@ -93,10 +93,9 @@ def make_users(count: int) -> dict[str, Any]:
             user.home_unit = units[n % len(units)]
             if not user.feed_token:
                 new_feed_token(user)
-            # Their feed carries their networks' meetings only. With the agreement deadlines of their unit (some
-            # 340 events in the generated data, 200-270 ms to render) it is rendered again after every write
-            # anywhere (the feed cache follows the state of all data), which the edits of this load make constant.
-            user.feed_includes_deadlines = False
+            # Their feed carries their networks' meetings and their unit's agreement deadlines (some 340 events
+            # in the generated data); the edits of this load change the data, so feeds are rendered again often.
+            user.feed_includes_deadlines = True
             users.append({"email": email, "password": USER_PASSWORD, "token": user.feed_token})
         db.session.commit()
 
@@ -360,7 +359,7 @@ def measure(args: argparse.Namespace) -> int:
     print(f"Load test on {args.label}: {args.users} simulated users for {args.seconds:.0f} s, each signed in once, "
           f"thinking {THINK_SECONDS[0]:.0f}-{THINK_SECONDS[1]:.0f} s between actions")
     print("  mix: " + ", ".join(f"{a} {w} %" for a, w in MIX) + " (edit = form, POST, redirected page; "
-          "sign-ins before the clock starts; feed = the user's networks' meetings, without agreement deadlines)")
+          "sign-ins before the clock starts; feed = the user's networks' meetings and agreement deadlines)")
     print(f"{'action':<14}{'requests':>10}{'errors':>8}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}")
     print("-" * 61)
     for row in rows:
