@@ -12,7 +12,7 @@ Modules register their tasks on import::
     @daily_task("retention", options=("erase_expired",))
     def retention(today: date, erase_expired: bool = False) -> dict[str, Any]: ...
 
-- `run_daily(today, **options)` runs every task in registration order, each in its own transaction
+- `run_daily(today, **options)` runs every task in the order of `TASK_MODULES`, each in its own transaction
   (committed when it returns, rolled back when it raises; the other tasks still run). A task receives only
   the options it declared. The result maps each task name to its summary (`{"error": message}` on failure).
 - Tasks run inside a request context made from `SERVER_NAME` (so `url_for(..., _external=True)` works in
@@ -73,10 +73,12 @@ def daily_task(name: str, *, options: tuple[str, ...] = ()) -> Callable[[DailyFu
 
 
 def load_tasks() -> list[DailyTask]:
-    """Import the modules that register daily tasks; the tasks in registration order."""
+    """Import the modules that register daily tasks; the tasks in the order of TASK_MODULES (within a module,
+    of registration), whichever module happened to be imported first; tasks of other modules come last."""
     for module in TASK_MODULES:
         importlib.import_module(module)
-    return list(_TASKS.values())
+    rank = {module: n for n, module in enumerate(TASK_MODULES)}
+    return sorted(_TASKS.values(), key=lambda task: rank.get(task.func.__module__, len(rank)))
 
 
 def _base_url(app: Flask) -> str:

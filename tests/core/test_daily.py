@@ -88,3 +88,18 @@ def test_the_real_tasks_are_registered(app):
 
 def test_format_summary():
     assert daily.format_summary({"a": {"ids": []}, "b": {}}) == ["a:", "  ids: –", "b: nothing to do"]
+
+
+def test_tasks_come_in_module_order_whatever_was_imported_first(monkeypatch):
+    monkeypatch.setattr(daily, "_TASKS", {})
+
+    def task(module: str):
+        def func(today):
+            return {}
+        func.__module__ = module
+        return func
+
+    daily.register_daily("agreements", task("registry.agreements.daily"))  # imported first, e.g. by a test
+    daily.register_daily("elsewhere", task("some.plugin"))
+    daily.register_daily("access", task("registry.access.daily"))
+    assert [t.name for t in daily.load_tasks()] == ["access", "agreements", "elsewhere"]
