@@ -227,7 +227,8 @@ def _extract(archive: tarfile.TarFile, name: str, target: Path) -> None:
     if member is None:
         raise BackupError(f"The backup has no {name}.")
     target.parent.mkdir(parents=True, exist_ok=True)
-    with member, open(target, "wb") as out:
+    # Readable by the service user only, as stored documents are (core.documents writes them with mkstemp).
+    with member, os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
         shutil.copyfileobj(member, out)
 
 

@@ -66,6 +66,8 @@ def test_a_restored_fresh_instance_is_identical(app: Flask, reference: None, app
     assert sum(len(rows) for rows in after.values()) > 500
     assert _documents(tmp_path / "fresh-documents") == _documents(tmp_path / "documents")
     assert _documents(tmp_path / "documents")
+    restored_files = [p for p in (tmp_path / "fresh-documents").rglob("*") if p.is_file()]
+    assert restored_files and all(p.stat().st_mode & 0o077 == 0 for p in restored_files)  # the service user's only
 
 
 def test_restore_refuses_what_is_not_a_backup(app: Flask, tmp_path: Path) -> None:
