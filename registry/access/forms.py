@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 from wtforms.widgets import TextInput
 
+from ..core.forms import strip
 from .labels import CLEARANCE_RESULT_LABELS, ROLE_LABELS, SANCTION_LABELS
 from .models import ClearanceKind, PersonRole, Sanction
 
@@ -31,10 +32,6 @@ FLAG_LABELS = {
 }
 NONE = SelectChoice(0, "—")
 NO_CHOICE = SelectChoice("", "—")
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 class EuroField(DecimalField):
@@ -57,9 +54,9 @@ class EuroField(DecimalField):
 
 
 class PersonForm(FlaskForm):
-    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("E-mail address"), filters=[_strip], validators=[Optional(), Email(), Length(max=254)])
-    phone = StringField(_l("Phone"), filters=[_strip], validators=[Optional(), Length(max=40)])
+    name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail address"), filters=[strip], validators=[Optional(), Email(), Length(max=254)])
+    phone = StringField(_l("Phone"), filters=[strip], validators=[Optional(), Length(max=40)])
     role = SelectField(_l("Role"), choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in PersonRole])
     partner = SelectField(_l("Organisation (partner)"), coerce=int, validators=[Optional()])
     peer_role = BooleanField(_l("Peer role"))
@@ -74,8 +71,8 @@ class PersonForm(FlaskForm):
 
 
 class TrainingForm(FlaskForm):
-    provider = StringField(_l("Provider"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
-    programme = StringField(_l("Programme"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
+    provider = StringField(_l("Provider"), filters=[strip], validators=[DataRequired(), Length(max=200)])
+    programme = StringField(_l("Programme"), filters=[strip], validators=[DataRequired(), Length(max=300)])
     completed_on = DateField(_l("Completed on"), validators=[Optional()])
     document = FileField(_l("Evidence (PDF)"))
     verified = BooleanField(_l("I have checked the evidence: the training is verified"))
@@ -102,7 +99,7 @@ class OrgClearanceForm(_ClearanceDates):
 class InductionForm(FlaskForm):
     unit = SelectField(_l("Unit"), coerce=int, validators=[DataRequired(message=_l("Choose the unit."))])
     inducted_on = DateField(_l("Inducted on"), validators=[InputRequired(message=_l("Give the date."))])
-    inducted_by = StringField(_l("Inducted by"), filters=[_strip],
+    inducted_by = StringField(_l("Inducted by"), filters=[strip],
                               validators=[DataRequired(message=_l("Name the official who gave the induction.")),
                                           Length(max=200)])
 

@@ -9,11 +9,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp, ValidationError
 
+from ..core.forms import strip
+
 MAX_YEARS = 10  # waiting and retention periods: the policy speaks of 2–3 years; more is surely a typing error
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 class EraseForm(FlaskForm):
@@ -33,7 +31,7 @@ class EraseForm(FlaskForm):
 class ParametersForm(FlaskForm):
     """A new version of the waiting periods and the retention period."""
 
-    version = StringField(_l("Version"), filters=[_strip], validators=[
+    version = StringField(_l("Version"), filters=[strip], validators=[
         DataRequired(), Length(max=32),
         Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", message=_l("Use letters, digits, dots, hyphens and underscores."))])
     effective_from = DateField(_l("In force from"), validators=[DataRequired(message=_l("Enter a valid date."))])
@@ -43,7 +41,7 @@ class ParametersForm(FlaskForm):
         InputRequired(message=_l("Enter a whole number of years.")), NumberRange(min=1, max=MAX_YEARS)])
     retention_years = IntegerField(_l("Retention period after the last assignment (years)"), validators=[
         InputRequired(message=_l("Enter a whole number of years.")), NumberRange(min=1, max=MAX_YEARS)])
-    source = TextAreaField(_l("Source"), filters=[_strip], validators=[DataRequired(), Length(max=2000)])
+    source = TextAreaField(_l("Source"), filters=[strip], validators=[DataRequired(), Length(max=2000)])
 
     def validate_paired_waiting_years(self, field: Any) -> None:
         waiting = self.waiting_years.data

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
@@ -13,12 +11,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.forms import NewPassword
 from ..config import LANGUAGES
+from ..core.forms import strip
 from ..core.models import UNIT_KIND_LABELS, UnitKind
 from ..i18n import LANGUAGE_NAMES
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 class CheckboxList(SelectMultipleField):
@@ -47,16 +42,16 @@ class UnitForm(FlaskForm):
         Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Use letters, digits, hyphens and underscores only."))])
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, UNIT_KIND_LABELS[k]) for k in UnitKind])
     parent = SelectField(_l("Parent unit"), coerce=int, validators=[Optional()])
-    name_fi = StringField(_l("Name in Finnish"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
-    name_sv = StringField(_l("Name in Swedish"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
-    name_en = StringField(_l("Name in English"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
+    name_fi = StringField(_l("Name in Finnish"), filters=[strip], validators=[DataRequired(), Length(max=200)])
+    name_sv = StringField(_l("Name in Swedish"), filters=[strip], validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(_l("Name in English"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     mailbox = EmailField(_l("Functional mailbox"), validators=[Optional(), Email(), Length(max=254)])
     valid_from = DateField(_l("Valid from"), validators=[Optional()])
     valid_to = DateField(_l("Valid until"), validators=[Optional()])
 
 
 class RegionForm(FlaskForm):
-    name_fi = StringField(_l("Name in Finnish"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
-    name_sv = StringField(_l("Name in Swedish"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
-    name_en = StringField(_l("Name in English"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
+    name_fi = StringField(_l("Name in Finnish"), filters=[strip], validators=[DataRequired(), Length(max=200)])
+    name_sv = StringField(_l("Name in Swedish"), filters=[strip], validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(_l("Name in English"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     sanction_centre = SelectField(_l("Sanction centre"), coerce=int, validators=[Optional()])

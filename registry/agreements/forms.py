@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..admin.forms import CheckboxList
+from ..core.forms import strip
 from ..directory.models import SIDE_LABELS
 from . import rules
 from .models import KIND_LABELS, LEVEL_LABELS, RELATION_LABELS, RENEWAL_LABELS, STATUS_LABELS, AgreementStatus
@@ -28,19 +29,15 @@ MAX_MONTHS = 1200
 MAX_DAYS = 3650
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
 def _months(label: Any) -> IntegerField:
     return IntegerField(label, validators=[Optional(), NumberRange(min=1, max=MAX_MONTHS,
                                                                    message=_l("Give a number from 1 to 1200."))])
 
 
 class AgreementForm(FlaskForm):
-    name_fi = StringField(_l("Name in Finnish"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
-    name_sv = StringField(_l("Name in Swedish"), filters=[_strip], validators=[Optional(), Length(max=300)])
-    name_en = StringField(_l("Name in English"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    name_fi = StringField(_l("Name in Finnish"), filters=[strip], validators=[DataRequired(), Length(max=300)])
+    name_sv = StringField(_l("Name in Swedish"), filters=[strip], validators=[Optional(), Length(max=300)])
+    name_en = StringField(_l("Name in English"), filters=[strip], validators=[Optional(), Length(max=300)])
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, v) for k, v in KIND_LABELS.items()])
     level = SelectField(_l("Level"), choices=[SelectChoice(k.value, v) for k, v in LEVEL_LABELS.items()])
     status = SelectField(_l("Status"), choices=[SelectChoice(s.value, STATUS_LABELS[s]) for s in
@@ -52,7 +49,7 @@ class AgreementForm(FlaskForm):
     counterpart_kind = SelectField(_l("Counterpart kind"), coerce=int, validators=[Optional()])
     parent = SelectField(_l("Under the national agreement"), coerce=int, validators=[Optional()])
     parties = SelectMultipleField(_l("Parties"), coerce=int, validators=[Optional()])
-    dnro = StringField(_l("Diary number"), filters=[_strip], validators=[Optional(), Length(max=60)])
+    dnro = StringField(_l("Diary number"), filters=[strip], validators=[Optional(), Length(max=60)])
     legal_bases = SelectMultipleField(_l("Legal bases"), coerce=int, validators=[Optional()])
     themes = CheckboxList(_l("Themes"), coerce=int, validators=[Optional()])
     signed_on = DateField(_l("Signed on"), validators=[Optional()])
@@ -82,9 +79,9 @@ class TransitionForm(FlaskForm):
 
 class AmendForm(FlaskForm):
     relation = SelectField(_l("What is it"), choices=[SelectChoice(k.value, v) for k, v in RELATION_LABELS.items()])
-    name_fi = StringField(_l("Name in Finnish"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
-    name_sv = StringField(_l("Name in Swedish"), filters=[_strip], validators=[Optional(), Length(max=300)])
-    name_en = StringField(_l("Name in English"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    name_fi = StringField(_l("Name in Finnish"), filters=[strip], validators=[DataRequired(), Length(max=300)])
+    name_sv = StringField(_l("Name in Swedish"), filters=[strip], validators=[Optional(), Length(max=300)])
+    name_en = StringField(_l("Name in English"), filters=[strip], validators=[Optional(), Length(max=300)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10_000)])
 
 

@@ -26,6 +26,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..admin.forms import CheckboxList
+from ..core.forms import strip
 from ..directory.rules import normalise_business_id
 from ..i18n import LANGUAGE_NAMES
 from .models import APPLICANT_FORM_LABELS, FUNDER_LABELS, FUNDING_LABELS, STATEMENT_LABELS
@@ -34,39 +35,35 @@ NONE = SelectChoice(0, "—")
 LANGUAGE_CHOICES = [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
 def _business_id(form: Any, field: Any) -> None:
     if field.data and normalise_business_id(field.data) is None:
         raise ValidationError(_l("Give a valid business ID such as 1234567-8."))
 
 
 class ApplicationForm(FlaskForm):
-    dnro = StringField(_l("Diary number"), filters=[_strip], validators=[Optional(), Length(max=60)])
+    dnro = StringField(_l("Diary number"), filters=[strip], validators=[Optional(), Length(max=60)])
     units = CheckboxList(_l("Rise units with planned cooperation"), coerce=int,
                          validators=[DataRequired(message=_l("Choose at least one Rise unit (policy §8.2)."))])
     themes = CheckboxList(_l("Themes"), coerce=int, validators=[Optional()])
-    organisation_name = StringField(_l("Organisation"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
-    business_id = StringField(_l("Business ID"), filters=[_strip],
+    organisation_name = StringField(_l("Organisation"), filters=[strip], validators=[DataRequired(), Length(max=300)])
+    business_id = StringField(_l("Business ID"), filters=[strip],
                               validators=[Optional(), Length(max=20), _business_id])
     applicant_form = SelectField(_l("Legal form"),
                                  choices=[SelectChoice(k.value, v) for k, v in APPLICANT_FORM_LABELS.items()])
-    contact_name = StringField(_l("Contact person"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
-    contact_email = EmailField(_l("Contact e-mail address"), filters=[_strip],
+    contact_name = StringField(_l("Contact person"), filters=[strip], validators=[DataRequired(), Length(max=200)])
+    contact_email = EmailField(_l("Contact e-mail address"), filters=[strip],
                                validators=[DataRequired(), Email(), Length(max=254)])
-    contact_phone = StringField(_l("Contact phone"), filters=[_strip], validators=[Optional(), Length(max=20)])
+    contact_phone = StringField(_l("Contact phone"), filters=[strip], validators=[Optional(), Length(max=20)])
     address = TextAreaField(_l("Postal address"), validators=[Optional(), Length(max=1000)])
-    project_name = StringField(_l("Project"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
-    description = TextAreaField(_l("Description"), filters=[_strip], validators=[DataRequired(), Length(max=20_000)])
+    project_name = StringField(_l("Project"), filters=[strip], validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField(_l("Description"), filters=[strip], validators=[DataRequired(), Length(max=20_000)])
     need = TextAreaField(_l("Need for the activity"), validators=[Optional(), Length(max=10_000)])
     target_groups = TextAreaField(_l("Target groups"), validators=[Optional(), Length(max=5000)])
     planned_start = DateField(_l("Planned start"), validators=[Optional()])
     planned_end = DateField(_l("Planned end"), validators=[Optional()])
     funder = SelectField(_l("Funder"), choices=[SelectChoice(k.value, v) for k, v in FUNDER_LABELS.items()])
-    funder_other = StringField(_l("Other funder"), filters=[_strip], validators=[Optional(), Length(max=200)])
-    funding_round = StringField(_l("Funding round"), filters=[_strip], validators=[Optional(), Length(max=100)])
+    funder_other = StringField(_l("Other funder"), filters=[strip], validators=[Optional(), Length(max=200)])
+    funding_round = StringField(_l("Funding round"), filters=[strip], validators=[Optional(), Length(max=100)])
     prison_work = BooleanField(_l("Involves prison work"))
     e_services = BooleanField(_l("Involves e-services"))
     language = SelectField(_l("Applicant's language"), choices=LANGUAGE_CHOICES)
@@ -79,7 +76,7 @@ class StepForm(FlaskForm):
 
 class MeetingForm(FlaskForm):
     held_on = DateField(_l("Date"), validators=[InputRequired(message=_l("Give the date."))])
-    title = StringField(_l("Title"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10_000)])
 
 
@@ -134,11 +131,11 @@ def review_form(criteria: list[Any], formdata: Any = None, **kwargs: Any) -> Fla
 
 
 class CriterionEntry(Form):
-    code = StringField(_l("Code"), filters=[_strip], validators=[Optional(), Length(max=40)])
+    code = StringField(_l("Code"), filters=[strip], validators=[Optional(), Length(max=40)])
     position = IntegerField(_l("Position"), validators=[Optional(), NumberRange(min=1, max=999)])
-    name_fi = StringField(_l("Name in Finnish"), filters=[_strip], validators=[Optional(), Length(max=200)])
-    name_sv = StringField(_l("Name in Swedish"), filters=[_strip], validators=[Optional(), Length(max=200)])
-    name_en = StringField(_l("Name in English"), filters=[_strip], validators=[Optional(), Length(max=200)])
+    name_fi = StringField(_l("Name in Finnish"), filters=[strip], validators=[Optional(), Length(max=200)])
+    name_sv = StringField(_l("Name in Swedish"), filters=[strip], validators=[Optional(), Length(max=200)])
+    name_en = StringField(_l("Name in English"), filters=[strip], validators=[Optional(), Length(max=200)])
     description_fi = TextAreaField(_l("Description in Finnish"), validators=[Optional(), Length(max=5000)])
     description_sv = TextAreaField(_l("Description in Swedish"), validators=[Optional(), Length(max=5000)])
     description_en = TextAreaField(_l("Description in English"), validators=[Optional(), Length(max=5000)])
@@ -169,13 +166,13 @@ class StatementForm(FlaskForm):
                           validators=[InputRequired(message=_l("Choose the meeting where the statement was decided.")),
                                       NumberRange(min=1, message=_l("Choose the meeting where the statement was "
                                                                     "decided."))])
-    signatory_name = StringField(_l("Signatory's name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
-    signatory_title = StringField(_l("Signatory's title"), filters=[_strip], validators=[Optional(), Length(max=75)])
+    signatory_name = StringField(_l("Signatory's name"), filters=[strip], validators=[DataRequired(), Length(max=120)])
+    signatory_title = StringField(_l("Signatory's title"), filters=[strip], validators=[Optional(), Length(max=75)])
     language = SelectField(_l("Language of the letter"), choices=LANGUAGE_CHOICES)
 
 
 class DecisionForm(FlaskForm):
-    decided_by = StringField(_l("Decided by"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
+    decided_by = StringField(_l("Decided by"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     decided_on = DateField(_l("Decided on"), validators=[InputRequired(message=_l("Give the date."))])
     outcome = TextAreaField(_l("Outcome"), validators=[DataRequired(), Length(max=10_000)])
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
@@ -11,19 +9,16 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..admin.forms import CheckboxList
+from ..core.forms import strip
 from .models import FUNDER_LABELS, PROJECT_STATUS_LABELS, RECOMMENDATION_LABELS, ProjectStatus
 
 NONE = SelectChoice(0, "—")
 TEXT_MAX = 10_000
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
 class ProjectForm(FlaskForm):
-    name = StringField(_l("Project name"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
-    description = TextAreaField(_l("Description"), filters=[_strip], validators=[Optional(), Length(max=TEXT_MAX)])
+    name = StringField(_l("Project name"), filters=[strip], validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField(_l("Description"), filters=[strip], validators=[Optional(), Length(max=TEXT_MAX)])
     funder = SelectField(_l("Funder"), choices=[SelectChoice("", _l("No external funder"))]
                          + [SelectChoice(k.value, v) for k, v in FUNDER_LABELS.items()], default="")
     unit = SelectField(_l("Responsible Rise unit"), coerce=int, validators=[
@@ -38,16 +33,16 @@ class ProjectForm(FlaskForm):
 
 
 class FollowUpForm(FlaskForm):
-    progress = TextAreaField(_l("Progress since the last follow-up"), filters=[_strip], validators=[
+    progress = TextAreaField(_l("Progress since the last follow-up"), filters=[strip], validators=[
         DataRequired(message=_l("Describe the progress of the project.")), Length(max=TEXT_MAX)])
-    risks = TextAreaField(_l("Risks and problems"), filters=[_strip], validators=[Optional(), Length(max=TEXT_MAX)])
-    next_steps = TextAreaField(_l("Next steps"), filters=[_strip], validators=[Optional(), Length(max=TEXT_MAX)])
+    risks = TextAreaField(_l("Risks and problems"), filters=[strip], validators=[Optional(), Length(max=TEXT_MAX)])
+    next_steps = TextAreaField(_l("Next steps"), filters=[strip], validators=[Optional(), Length(max=TEXT_MAX)])
 
 
 class EvaluationForm(FlaskForm):
-    outputs = TextAreaField(_l("Outputs of the project"), filters=[_strip], validators=[
+    outputs = TextAreaField(_l("Outputs of the project"), filters=[strip], validators=[
         DataRequired(message=_l("Describe the outputs of the project.")), Length(max=TEXT_MAX)])
-    wider_use = TextAreaField(_l("Usability beyond the project"), filters=[_strip], validators=[
+    wider_use = TextAreaField(_l("Usability beyond the project"), filters=[strip], validators=[
         DataRequired(message=_l("Assess the outputs' usability beyond the project.")), Length(max=TEXT_MAX)])
     recommendation = SelectField(_l("Recommendation for adoption"), choices=[
         SelectChoice(k.value, v) for k, v in RECOMMENDATION_LABELS.items()], validators=[InputRequired()])

@@ -20,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from ..admin.forms import CheckboxList
+from ..core.forms import strip
 from ..core.queries import MAX_ID
 from .models import (
     CATEGORY_LABELS,
@@ -37,13 +38,9 @@ ROLE_SUBJECTS = (LiaisonSubject.PARTNER, LiaisonSubject.THEME, LiaisonSubject.PR
 NONE = SelectChoice(0, "—")
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
 def _web_address(value: Any) -> Any:
     """A web site typed without a scheme (www.example.fi) gets https:// in front."""
-    value = _strip(value)
+    value = strip(value)
     if value and "://" not in value:
         return f"https://{value}"
     return value
@@ -58,19 +55,19 @@ def _http_url(_form: Any, field: Any) -> None:
 
 
 class PartnerForm(FlaskForm):
-    name_fi = StringField(_l("Name in Finnish"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
-    name_sv = StringField(_l("Name in Swedish"), filters=[_strip], validators=[Optional(), Length(max=300)])
-    name_en = StringField(_l("Name in English"), filters=[_strip], validators=[Optional(), Length(max=300)])
-    business_id = StringField(_l("Business ID"), filters=[_strip], validators=[Optional(), Length(max=20)])
+    name_fi = StringField(_l("Name in Finnish"), filters=[strip], validators=[DataRequired(), Length(max=300)])
+    name_sv = StringField(_l("Name in Swedish"), filters=[strip], validators=[Optional(), Length(max=300)])
+    name_en = StringField(_l("Name in English"), filters=[strip], validators=[Optional(), Length(max=300)])
+    business_id = StringField(_l("Business ID"), filters=[strip], validators=[Optional(), Length(max=20)])
     category = SelectField(_l("Category"), choices=[SelectChoice(k.value, v) for k, v in CATEGORY_LABELS.items()])
-    legal_form = StringField(_l("Legal form"), filters=[_strip], validators=[Optional(), Length(max=100)])
+    legal_form = StringField(_l("Legal form"), filters=[strip], validators=[Optional(), Length(max=100)])
     level = SelectField(_l("Level"), choices=[SelectChoice(k.value, v) for k, v in LEVEL_LABELS.items()])
     regions = CheckboxList(_l("Wellbeing services counties served"), coerce=int, validators=[Optional()])
     themes = CheckboxList(_l("Themes"), coerce=int, validators=[Optional()])
     website = StringField(_l("Web site"), filters=[_web_address], validators=[Optional(), Length(max=500), _http_url])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10_000)])
     suitability_checked_on = DateField(_l("Suitability checked on"), validators=[Optional()])
-    suitability_checked_by = StringField(_l("Suitability checked by"), filters=[_strip],
+    suitability_checked_by = StringField(_l("Suitability checked by"), filters=[strip],
                                          validators=[Optional(), Length(max=200)])
     suitability_outcome = SelectField(_l("Outcome of the suitability check"),
                                       choices=[SelectChoice("", "—")]
@@ -83,11 +80,11 @@ class ContactForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, v) for k, v in KIND_LABELS.items()])
     partner = SelectField(_l("Partner"), coerce=int, validators=[Optional()])
     unit = SelectField(_l("Rise unit"), coerce=int, validators=[Optional()])
-    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
-    title = StringField(_l("Title"), filters=[_strip], validators=[Optional(), Length(max=200)])
-    email = EmailField(_l("E-mail address"), filters=[_strip], validators=[Optional(), Email(), Length(max=254)])
-    phone = StringField(_l("Phone"), filters=[_strip], validators=[Optional(), Length(max=40)])
-    mobile = StringField(_l("Mobile phone"), filters=[_strip], validators=[Optional(), Length(max=40)])
+    name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Title"), filters=[strip], validators=[Optional(), Length(max=200)])
+    email = EmailField(_l("E-mail address"), filters=[strip], validators=[Optional(), Email(), Length(max=254)])
+    phone = StringField(_l("Phone"), filters=[strip], validators=[Optional(), Length(max=40)])
+    mobile = StringField(_l("Mobile phone"), filters=[strip], validators=[Optional(), Length(max=40)])
     keywords = TextAreaField(_l("Competence keywords"), validators=[Optional(), Length(max=2000)])
     public = BooleanField(_l("Show in the public directory"))
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10_000)])
@@ -110,7 +107,7 @@ class RoleForm(FlaskForm):
     side = SelectField(_l("Side"), choices=[SelectChoice(k.value, v) for k, v in SIDE_LABELS.items()])
     partner = SelectField(_l("Partner"), coerce=int, validators=[Optional()])
     theme = SelectField(_l("Theme"), coerce=int, validators=[Optional()])
-    project = StringField(_l("Project"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    project = StringField(_l("Project"), filters=[strip], validators=[Optional(), Length(max=300)])
     valid_from = DateField(_l("From"), validators=[Optional()])
     valid_to = DateField(_l("Until"), validators=[Optional()])
 

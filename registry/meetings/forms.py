@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..core.forms import strip
 from .models import CADENCE_LABELS, GOALS_MET_LABELS, LEVEL_LABELS
 
 NONE = SelectChoice(0, "—")
 MAX_YEAR = 9999
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
 class NetworkForm(FlaskForm):
-    name_fi = StringField(_l("Name in Finnish"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
-    name_sv = StringField(_l("Name in Swedish"), filters=[_strip], validators=[Optional(), Length(max=300)])
-    name_en = StringField(_l("Name in English"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    name_fi = StringField(_l("Name in Finnish"), filters=[strip], validators=[DataRequired(), Length(max=300)])
+    name_sv = StringField(_l("Name in Swedish"), filters=[strip], validators=[Optional(), Length(max=300)])
+    name_en = StringField(_l("Name in English"), filters=[strip], validators=[Optional(), Length(max=300)])
     theme = SelectField(_l("Theme"), coerce=int, validators=[Optional()])
     level = SelectField(_l("Level"), choices=[SelectChoice(k.value, v) for k, v in LEVEL_LABELS.items()])
     centre = SelectField(_l("Sanction centre"), coerce=int, validators=[Optional()])
@@ -31,7 +26,7 @@ class NetworkForm(FlaskForm):
                                 validators=[DataRequired(message=_l("Choose the convening unit."))])
     facilitator_unit = SelectField(_l("Facilitator"), coerce=int, validators=[Optional()])
     cadence = SelectField(_l("Agreed cadence"), choices=[SelectChoice(k.value, v) for k, v in CADENCE_LABELS.items()])
-    cadence_note = StringField(_l("About the cadence"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    cadence_note = StringField(_l("About the cadence"), filters=[strip], validators=[Optional(), Length(max=300)])
     goals = TextAreaField(_l("Goals"), validators=[Optional(), Length(max=10_000)])
     active = BooleanField(_l("Active"), default=True)
 

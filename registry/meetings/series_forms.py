@@ -24,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..admin.forms import CheckboxList
+from ..core.forms import strip
 from . import rules
 from .rules import Recurrence
 from .series_services import KEEP, MOVE, SKIP
@@ -52,10 +53,6 @@ HOLIDAY_PREFIX = "holiday-"
 SKIP_PREFIX = "skip-"
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
 class FieldError(ValueError):
     """An editor error that belongs next to one field."""
 
@@ -68,7 +65,7 @@ class FieldError(ValueError):
 class SeriesForm(FlaskForm):
     """A meeting series: what, when (the recurrence editor), where, agenda template and attendees."""
 
-    title = StringField(_l("Title"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
+    title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=300)])
     start_date = DateField(_l("Date of the first meeting"),
                            validators=[InputRequired(message=_l("Give the date as d.m.yyyy or yyyy-mm-dd."))])
     start_time = TimeField(_l("Start time (Helsinki time)"),
@@ -92,10 +89,10 @@ class SeriesForm(FlaskForm):
     until = DateField(_l("Last date"), validators=[Optional()])
     count = IntegerField(_l("Number of meetings"), validators=[
         Optional(), NumberRange(min=1, max=rules.MAX_COUNT, message=_l("Give a number from 1 to 500."))])
-    location = StringField(_l("Location"), filters=[_strip], validators=[Optional(), Length(max=300)])
-    video_url = URLField(_l("Video meeting link"), filters=[_strip], validators=[
+    location = StringField(_l("Location"), filters=[strip], validators=[Optional(), Length(max=300)])
+    video_url = URLField(_l("Video meeting link"), filters=[strip], validators=[
         Optional(), Length(max=500), URL(require_tld=False, message=_l("Give a web address starting with https://."))])
-    agenda = TextAreaField(_l("Agenda template"), filters=[_strip], validators=[Optional(), Length(max=20_000)])
+    agenda = TextAreaField(_l("Agenda template"), filters=[strip], validators=[Optional(), Length(max=20_000)])
     liaisons = CheckboxList(_l("Liaisons of the member partners"), coerce=int, validators=[Optional()])
     contacts = SelectMultipleField(_l("Other attendees (Rise contacts)"), coerce=int, validators=[Optional()])
     preview = SubmitField(_l("Preview"))
@@ -213,8 +210,8 @@ class MoveForm(FlaskForm):
     duration_minutes = IntegerField(_l("Duration (minutes)"), validators=[
         InputRequired(message=_l("Give the duration in minutes.")),
         NumberRange(min=1, max=1440, message=_l("Give a number from 1 to 1440."))])
-    location = StringField(_l("Location"), filters=[_strip], validators=[Optional(), Length(max=300)])
-    video_url = URLField(_l("Video meeting link"), filters=[_strip], validators=[
+    location = StringField(_l("Location"), filters=[strip], validators=[Optional(), Length(max=300)])
+    video_url = URLField(_l("Video meeting link"), filters=[strip], validators=[
         Optional(), Length(max=500), URL(require_tld=False, message=_l("Give a web address starting with https://."))])
 
     def validate_video_url(self, field: Any) -> None:
@@ -230,7 +227,7 @@ class MoveForm(FlaskForm):
 class AgendaForm(FlaskForm):
     """The agenda of one occurrence (empty: the series' agenda template)."""
 
-    agenda = TextAreaField(_l("Agenda"), filters=[_strip], validators=[Optional(), Length(max=20_000)])
+    agenda = TextAreaField(_l("Agenda"), filters=[strip], validators=[Optional(), Length(max=20_000)])
 
 
 class MinutesForm(FlaskForm):
