@@ -77,19 +77,15 @@ def deadline_events(agreements: Sequence[Agreement], *, now: datetime,
     statuses = {status: str(label) for status, label in STATUS_LABELS.items()}
     status_word, until_word, owner_word, dnro_word = _("Status"), _("Valid until"), _("Owner unit"), _("Diary number")
     by_id = {a.id: a for a in agreements}
-    names = {a.id: a.name(language) for a in agreements}
-    owners: dict[int, str] = {}
     events = []
     for deadline in agreement_deadlines(agreements, today):
         agreement = by_id[deadline.agreement_id]
-        name, kind = names[agreement.id], kinds[deadline.kind]
+        name, kind = agreement.name(language), kinds[deadline.kind]
         text = [name, f"{kind}: {format_date(deadline.on)}", f"{status_word}: {statuses[agreement.status]}"]
         if agreement.valid_until:
             text.append(f"{until_word}: {format_date(agreement.valid_until)}")
         if agreement.owner_unit is not None:
-            if agreement.owner_unit.id not in owners:
-                owners[agreement.owner_unit.id] = agreement.owner_unit.name(language)
-            text.append(f"{owner_word}: {owners[agreement.owner_unit.id]}")
+            text.append(f"{owner_word}: {agreement.owner_unit.name(language)}")
         if agreement.dnro:
             text.append(f"{dnro_word}: {agreement.dnro}")
         event = [b"BEGIN:VEVENT", text_line("UID", f"agreement-{agreement.id}-{deadline.kind}@registry"), stamp,
