@@ -33,6 +33,8 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -305,6 +307,19 @@ class User:
         self.feed_client.close()
 
 
+@contextmanager
+def _gated_threads(count: int, target: Any, gate: threading.Barrier, seconds: float) -> Iterator[None]:
+    """Threads running `target(n)`: the block runs once all of them are ready at the gate (the clock starts
+    there); leaving it waits for them to finish."""
+    threads = [threading.Thread(target=target, args=(n,), daemon=True) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    gate.wait()
+    yield
+    for thread in threads:
+        thread.join(seconds + 120)
+
+
 def _run_threads(count: int, target: Any) -> None:
     threads = [threading.Thread(target=target, args=(n,), daemon=True) for n in range(count)]
     for thread in threads:
@@ -339,14 +354,9 @@ def measure(args: argparse.Namespace) -> int:
         finally:
             user.close()
 
-    threads = [threading.Thread(target=simulate, args=(n,), daemon=True) for n in range(args.users)]
-    for thread in threads:
-        thread.start()
-    gate.wait()
-    started = time.perf_counter()
-    load_before = _load()
-    for thread in threads:
-        thread.join(args.seconds + 120)
+    with _gated_threads(args.users, simulate, gate, args.seconds):
+        started = time.perf_counter()
+        load_before = _load()
     elapsed = time.perf_counter() - started
     rows = recorder.table()
     overall = rows[-1] if rows else {"requests": 0, "errors": 0, "p95": 0.0}
@@ -416,13 +426,8 @@ def writers(args: argparse.Namespace) -> int:
         finally:
             user.close()
 
-    threads = [threading.Thread(target=write, args=(n,), daemon=True) for n in range(args.threads)]
-    for thread in threads:
-        thread.start()
-    gate.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join(args.seconds + 120)
+    with _gated_threads(args.threads, write, gate, args.seconds):
+        started = time.perf_counter()
     elapsed = time.perf_counter() - started
     logged = 0
     if log.exists():
